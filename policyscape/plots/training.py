@@ -1,0 +1,60 @@
+"""Training figures, drawn from a run directory's saved CSV files only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from policyscape.plots.style import plt, save_figure
+from policyscape.runs.rundir import RunDir
+
+
+def _by_seed(columns: dict[str, np.ndarray], key: str) -> tuple[np.ndarray, np.ndarray]:
+    """Long-format column → (updates [U], values [U, K])."""
+    updates = np.unique(columns["update"])
+    seeds = np.unique(columns["seed"])
+    values = np.full((updates.size, seeds.size), np.nan)
+    values[np.searchsorted(updates, columns["update"]), np.searchsorted(seeds, columns["seed"])] = columns[key]
+    return updates, values
+
+
+def plot_learning_curves(run: RunDir, summary: dict) -> Path:
+    """Return of every seed vs update (thin lines), median and 10–90% band, the optimum dashed."""
+    columns = run.read_csv("curves.csv")
+    updates, returns = _by_seed(columns, "return")
+    _, entropy = _by_seed(columns, "mean_entropy")
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    ax.plot(updates, returns, color="tab:blue", alpha=min(0.6, 8.0 / returns.shape[1]), lw=0.7)
+    ax.fill_between(updates, *np.percentile(returns, [10, 90], axis=1), color="tab:orange", alpha=0.25, label="10–90%")
+    ax.plot(updates, np.median(returns, axis=1), color="tab:orange", lw=2, label="median")
+    ax.axhline(summary["optimal_value"], color="k", ls="--", lw=1, label=f"optimal {summary['optimal_value']:.4g}")
+    ax.set(xlabel="update", ylabel="return  p0ᵀ(I − γP_π)⁻¹ r_π", title=f"{summary['env_id']}: {returns.shape[1]} seeds")
+    ax.legend(loc="lower right")
+    ax2.plot(updates, np.median(entropy, axis=1), color="tab:green", label="median over seeds")
+    ax2.fill_between(updates, *np.percentile(entropy, [10, 90], axis=1), color="tab:green", alpha=0.25)
+    ax2.set(xlabel="update", ylabel="mean policy entropy over states (nats)", title="entropy")
+    ax2.legend()
+    return save_figure(fig, run.file("learning_curves.png"))
+
+
+def plot_final_returns(run: RunDir, summary: dict) -> Path:
+    """Histogram of the seeds' final returns, with the optimal value marked."""
+    final = np.asarray(summary["final_returns"], dtype=float)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.hist(final, bins=40, color="tab:blue")
+    ax.axvline(summary["optimal_value"], color="k", ls="--", lw=1, label="optimal")
+    ax.set(
+        xlabel="final return",
+        ylabel="seeds",
+        title=f"final returns: {summary['frac_optimal']:.0%} of {final.size} seeds within {summary['optimal_tolerance']:g} of optimal",
+    )
+    ax.legend()
+    return save_figure(fig, run.file("final_returns.png"))
+
+
+def plot_training_run(path: Path | str) -> list[Path]:
+    """Redraw every figure of a training run directory from its saved files."""
+    run = RunDir(path)
+    summary = run.read_json("summary.json")
+    return [plot_learning_curves(run, summary), plot_final_returns(run, summary)]

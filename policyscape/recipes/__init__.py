@@ -1,0 +1,1 @@
+"""Recipes: one module per experiment of the paper, composed from the library."""

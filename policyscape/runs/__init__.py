@@ -1,0 +1,1 @@
+"""Run directories: recorded configuration, atomic files, checkpoints, saved results."""

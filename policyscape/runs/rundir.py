@@ -1,0 +1,153 @@
+"""Run directories: a recorded configuration, and files that are never half-written.
+
+A run directory holds ``config.json`` (what command made it, with which settings) beside
+its results. Opening it again with the *same* configuration reuses it (re-running is
+deterministic); a *different* configuration is refused with the differing fields named,
+so two runs never mix. Every file is written to a temporary name and renamed into place
+(``os.replace`` is atomic), so a crash leaves either the old file or the new one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from policyscape.errors import InputError
+
+CONFIG_FILE = "config.json"
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None if np.isnan(obj) else ("inf" if obj > 0 else "-inf")
+    return obj
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory and a rename."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def to_json(obj: Any) -> str:
+    return json.dumps(_jsonable(obj), indent=2, sort_keys=False, allow_nan=False) + "\n"
+
+
+def _config_differences(old: dict, new: dict, prefix: str = "") -> list[str]:
+    diffs = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key, "<absent>"), new.get(key, "<absent>")
+        if isinstance(a, dict) and isinstance(b, dict):
+            diffs += _config_differences(a, b, f"{prefix}{key}.")
+        elif a != b:
+            diffs.append(f"{prefix}{key}: {a!r} (recorded) vs {b!r} (now)")
+    return diffs
+
+
+class RunDir:
+    """A directory of one run's results (see the module docstring)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    def read_config(self) -> dict | None:
+        f = self.file(CONFIG_FILE)
+        return json.loads(f.read_text()) if f.exists() else None
+
+    def check_compatible(self, config: dict) -> None:
+        """Refuse (InputError) if this directory holds another run; create nothing."""
+        if self.path.exists() and not self.path.is_dir():
+            raise InputError(f"output path {str(self.path)!r} exists and is not a directory")
+        recorded = self.read_config()
+        if recorded is None:
+            if self.path.exists() and any(self.path.iterdir()):
+                raise InputError(
+                    f"output directory {str(self.path)!r} is not empty and holds no {CONFIG_FILE}; "
+                    "expected a new directory or one made by the same policyscape command"
+                )
+            return
+        diffs = _config_differences(recorded, json.loads(to_json(config)))
+        if diffs:
+            raise InputError(
+                f"output directory {str(self.path)!r} holds a different run ({'; '.join(diffs)}); "
+                "expected the same configuration to resume it, or choose another --out"
+            )
+
+    def create(self, config: dict) -> "RunDir":
+        """Check compatibility, then create the directory and record ``config``."""
+        self.check_compatible(config)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise InputError(f"cannot create output directory {str(self.path)!r}: {e.strerror}") from e
+        if not os.access(self.path, os.W_OK):
+            raise InputError(f"output directory {str(self.path)!r} is not writable")
+        if self.read_config() is None:
+            self.write_json(CONFIG_FILE, config)
+        return self
+
+    def write_text(self, name: str, text: str) -> Path:
+        atomic_write_bytes(self.file(name), text.encode())
+        return self.file(name)
+
+    def write_json(self, name: str, obj: Any) -> Path:
+        return self.write_text(name, to_json(obj))
+
+    def read_json(self, name: str) -> Any:
+        return json.loads(self.file(name).read_text())
+
+    def write_csv(self, name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([repr(float(v)) if isinstance(v, (float, np.floating)) else v for v in row])
+        return self.write_text(name, buf.getvalue())
+
+    def read_csv(self, name: str) -> dict[str, np.ndarray]:
+        """Columns of a CSV written by :meth:`write_csv`: numeric columns as float arrays."""
+        with open(self.file(name), newline="") as f:
+            rows = list(csv.reader(f))
+        header, body = rows[0], rows[1:]
+        columns = {}
+        for j, key in enumerate(header):
+            values = [r[j] for r in body]
+            try:
+                columns[key] = np.array([float(v) for v in values])
+            except ValueError:
+                columns[key] = np.array(values)
+        return columns
+
+    def write_bytes(self, name: str, data: bytes) -> Path:
+        atomic_write_bytes(self.file(name), data)
+        return self.file(name)

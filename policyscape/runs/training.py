@@ -1,0 +1,89 @@
+"""An exact-training run: train, then save curves, checkpoints, summary and figures.
+
+Layout of the run directory::
+
+    config.json               command, env id and every training setting
+    curves.csv                update, seed, tau, return, value, entropy, mean_entropy (one row per update and seed)
+    final.csv                 seed, return, value, gap_to_optimal, optimal (one row per seed)
+    checkpoints/update_NNNNNN.npz   θ of every seed (self-describing, see runs.checkpoint)
+    final.npz                 θ of every seed after the last update (use ``final.npz@K`` for seed K)
+    summary.json              optimal value, final returns, frac_optimal, timings
+    learning_curves.png, final_returns.png
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from policyscape.envs.registry import make_tabular
+from policyscape.envs.tabular import optimal_value
+from policyscape.objectives.exact import ExactObjective
+from policyscape.optimize.exact_pg import CURVE_NAMES, ExactTrainConfig, ExactTrainResult, train_exact
+from policyscape.plots.training import plot_training_run
+from policyscape.runs.checkpoint import save_checkpoint
+from policyscape.runs.rundir import RunDir
+
+POLICY_KIND = "tabular-softmax"
+OPTIMAL_TOLERANCE = 1e-2
+
+
+def summarize(env_id: str, optimal: float, result: ExactTrainResult, tolerance: float = OPTIMAL_TOLERANCE) -> dict:
+    """Summary numbers of a training result: each seed's final return and the fraction near the optimum."""
+    final_returns = result.curves["return"][-1]
+    reached = np.abs(final_returns - optimal) <= tolerance
+    return {
+        "env_id": env_id,
+        "optimal_value": optimal,
+        "optimal_tolerance": tolerance,
+        "seeds": int(final_returns.size),
+        "final_returns": final_returns,
+        "frac_optimal": float(reached.mean()),
+        "mean_final_return": float(final_returns.mean()),
+        "median_final_return": float(np.median(final_returns)),
+    }
+
+
+def run_exact_training(
+    env_id: str, config: ExactTrainConfig, out: Path | str, show_progress: bool = True, figures: bool = True
+) -> dict:
+    """Train on ``env_id`` exactly and write the run directory ``out`` (module docstring) → summary dict."""
+    config.validate()
+    mdp = make_tabular(env_id)
+    run_config = {"command": "train", "env_id": env_id, "exact": True, "train": config.to_dict()}
+    run = RunDir(out)
+    run.check_compatible(run_config)
+    optimal = optimal_value(mdp).value
+
+    run.create(run_config)
+    started = time.perf_counter()
+    with tqdm(total=config.updates, desc=f"train {env_id}", unit="upd", disable=not show_progress, leave=False) as bar:
+        result = train_exact(ExactObjective(mdp), config, progress=bar.update)
+    seconds = time.perf_counter() - started
+
+    K, U = config.seeds, config.updates + 1
+    updates = np.repeat(np.arange(U), K)
+    seeds = np.tile(np.arange(K), U)
+    columns = [result.curves[k].ravel() for k in ("tau", *[c for c in CURVE_NAMES if c != "tau"])]
+    run.write_csv("curves.csv", ["update", "seed", "tau", *[c for c in CURVE_NAMES if c != "tau"]], zip(updates, seeds, *columns))
+
+    summary = summarize(env_id, optimal, result)
+    final = result.curves["return"][-1]
+    run.write_csv(
+        "final.csv",
+        ["seed", "return", "value", "gap_to_optimal", "optimal"],
+        zip(range(K), final, result.curves["value"][-1], optimal - final, np.abs(final - optimal) <= OPTIMAL_TOLERANCE),
+    )
+    (run.path / "checkpoints").mkdir(exist_ok=True)
+    shapes = dict(env_id=env_id, policy=POLICY_KIND, num_states=mdp.num_states, num_actions=mdp.num_actions)
+    for update, theta in result.checkpoints.items():
+        save_checkpoint(run.file(f"checkpoints/update_{update:06d}.npz"), theta, update=update, **shapes)
+    save_checkpoint(run.file("final.npz"), result.final_params, update=config.updates, **shapes)
+    summary["train_seconds"] = seconds
+    run.write_json("summary.json", summary)
+    if figures:
+        plot_training_run(run.path)
+    return summary
