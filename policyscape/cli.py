@@ -85,7 +85,7 @@ class Envs:
 class Plot:
     """Redraw the figures of a run directory from its saved results (no recomputation)."""
 
-    run: Path
+    run: tyro.conf.Positional[Path]
     """Run directory written by a policyscape command."""
 
 

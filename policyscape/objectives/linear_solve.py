@@ -1,100 +1,96 @@
-"""Small dense solves ``A x = b`` for strictly diagonally dominant ``A``, fast under batching.
+"""Small dense solves ``A x = b`` for strictly diagonally dominant ``A``, fast in large batches.
 
-The exact objective of a tabular MDP needs ``x = (I − γ P_π)⁻¹ r_π`` for every policy in
-a batch. ``A = I − γ P_π`` is strictly diagonally dominant by rows: the rows of ``P_π``
-are probability distributions and ``γ < 1``, so ``|a_ii| = 1 − γ P_ii > γ Σ_{j≠i} P_ij``.
-Every Schur complement of a strictly row diagonally dominant matrix is again strictly row
-diagonally dominant, so Gaussian elimination *without pivoting* never meets a zero pivot
-and its growth factor is at most 2 (Wilkinson): it is as stable as partial pivoting here,
-and dropping the pivot search leaves only branch-free arithmetic.
+The exact objective of a tabular MDP needs ``(I − γ P_π)⁻¹ r_π`` (or ``p0ᵀ (I − γ P_π)⁻¹``)
+for every policy of a batch. ``A = I − γ P_π`` is strictly diagonally dominant by rows — the
+rows of ``P_π`` are probability distributions and ``γ < 1``, so
+``|a_ii| = 1 − γ P_ii > γ Σ_{j≠i} P_ij`` — and its transpose is so by columns.
 
-The elimination is written once, for ``A`` of shape ``[S, S, *batch]`` and ``b`` of shape
-``[S, *batch]``, with any batch axes *trailing*:
+Why no pivoting is needed: every Schur complement of a strictly diagonally dominant matrix
+(by rows, or by columns) is again strictly diagonally dominant in the same sense, so
+eliminating in the natural order never meets a zero or small pivot, and entries grow by at
+most a factor 2 (Wilkinson), the bound partial pivoting aims for. Without a pivot search the
+elimination is branch-free arithmetic that vectorises across a batch.
 
-- :func:`solve_diagonally_dominant` — one instance (``A [S, S]``, ``b [S]``); the caller
-  batches it with ``jax.vmap`` (rlax-style);
-- :func:`solve_diagonally_dominant_batch_last` — a batch laid out as ``A [S, S, B]``,
-  ``b [S, B]``; with the batch as the last, contiguous axis every step of the elimination
-  is an elementwise operation over ``B`` contiguous numbers, which XLA vectorises well;
-- :func:`map_in_chunks` — evaluates a per-instance function over a large batch in chunks,
-  so each chunk's ``[S, S, chunk]`` working set stays in cache.
+The solver is Gauss–Jordan elimination on ``M = [A | b]``: step ``k`` scales the pivot row
+and subtracts multiples of it from *all* other rows, so after ``S`` steps the right-hand
+column is ``x`` and there is no back substitution. Its pivots are those of Gaussian
+elimination without pivoting; on diagonally dominant matrices its errors are those of
+Gaussian elimination (Higham, *Accuracy and Stability of Numerical Algorithms*, §14.4; the
+tests compare it with LAPACK). It does ``S³/2`` multiply–adds instead of ``S³/3``, but as
+one fused array operation per step; for small ``S`` under XLA the number of kernels, not the
+arithmetic, is what costs.
 
-Both solves go through ``jax.lax.custom_linear_solve`` (with the elimination of ``Aᵀ`` as
-``transpose_solve``), so derivatives are taken implicitly — ``dx = A⁻¹ (db − dA x)`` — and
-never through the elimination itself; ``jax.grad``, ``jax.jvp`` and ``jax.hessian`` all work.
+- :func:`solve_diagonally_dominant` — one instance, ``A [S, S]``, ``b [S]``; the caller
+  batches it (rlax-style) with ``jax.vmap`` or, for thousands of instances,
+- :func:`map_in_chunks` — ``jax.lax.map`` with a batch size that keeps each chunk's
+  matrices in cache (on the 26-state gridworld, 10,000 objectives in chunks of 1,000 run
+  about 4× faster than one ``jax.vmap`` over all of them).
+
+The solve goes through ``jax.lax.custom_linear_solve`` (the elimination of ``Aᵀ`` is the
+``transpose_solve``), so derivatives are implicit — ``dx = A⁻¹ (db − dA x)`` — and never
+taken through the elimination: ``jax.grad``, ``jax.jvp`` and ``jax.hessian`` all work.
+Use float64 (``with jax.enable_x64(True): ...``) for exact MDP objectives.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 
-__all__ = ["map_in_chunks", "solve_diagonally_dominant", "solve_diagonally_dominant_batch_last"]
+__all__ = ["DEFAULT_BATCH_SIZE", "map_in_chunks", "solve_diagonally_dominant"]
+
+#: Chunk size for :func:`map_in_chunks`, tuned on the 26-state gridworld (2-core CPU):
+#: 500–2,000 are equally good, 5,000 or one vmap over 10,000 is 3–4× slower.
+DEFAULT_BATCH_SIZE = 1000
 
 
-def _eliminate(A: jax.Array, b: jax.Array) -> jax.Array:
-    """Gaussian elimination without pivoting; ``A [S, S, *batch]``, ``b [S, *batch]`` → ``x [S, *batch]``.
+def _gauss_jordan(A: jax.Array, b: jax.Array) -> jax.Array:
+    """Gauss–Jordan elimination without pivoting: ``A [S, S]``, ``b [S]`` → ``x [S]``.
 
-    Works on the augmented matrix ``M = [A | b]``; step ``k`` stores the pivot row divided
-    by its pivot and replaces ``M`` by its Schur complement (the Python loop is unrolled,
-    so every slice is static and the arrays shrink as the elimination proceeds).
+    The pivot is always ``M[0, 0]``: each step drops the pivot column and moves the scaled
+    pivot row to the bottom, so after ``S`` steps the rows are back in their original order
+    and ``M`` is the single column ``x``. The loop is unrolled (``S`` static steps).
     """
-    S = A.shape[0]
-    M = jnp.concatenate([A, b[:, None]], axis=1)  # [S, S + 1, *batch]
-    rows = []  # rows[k]: [S − k, *batch], U[k, k+1:] followed by the reduced rhs c[k]
-    for _ in range(S):
-        row = M[0, 1:] / M[0, 0]
-        rows.append(row)
-        M = M[1:, 1:] - M[1:, :1] * row[None]
-    x: list[jax.Array] = []  # x[S−1], x[S−2], … (back substitution, U has a unit diagonal)
-    for k in range(S - 1, -1, -1):
-        xk = rows[k][-1]
-        for j, xj in enumerate(reversed(x)):
-            xk = xk - rows[k][j] * xj
-        x.append(xk)
-    return jnp.stack(x[::-1])
-
-
-def _solve(A: jax.Array, b: jax.Array, matvec: Callable, A_T: jax.Array) -> jax.Array:
-    return jax.lax.custom_linear_solve(
-        matvec,
-        b,
-        solve=lambda _, rhs: _eliminate(A, rhs),
-        transpose_solve=lambda _, rhs: _eliminate(A_T, rhs),
-    )
+    M = jnp.concatenate([A, b[:, None]], axis=1)  # [S, S + 1]
+    for _ in range(A.shape[0]):
+        row = M[:1, 1:] * (1.0 / M[:1, :1])
+        M = jnp.concatenate([M[1:, 1:] - M[1:, :1] * row, row], axis=0)
+        # Without the barrier XLA fuses consecutive steps and recomputes the earlier ones
+        # element by element, which is many times slower.
+        M = jax.lax.optimization_barrier(M)
+    return M[:, 0]
 
 
 def solve_diagonally_dominant(A: jax.Array, b: jax.Array) -> jax.Array:
-    """Solve ``A x = b`` for one strictly diagonally dominant ``A [S, S]`` and ``b [S]``.
+    """Solve ``A x = b`` for one ``A [S, S]`` and ``b [S]``; returns ``x [S]``.
 
-    Gaussian elimination without pivoting (see the module docstring for why that is
-    stable here); batch with ``jax.vmap``. Differentiable in reverse and forward mode
-    through ``jax.lax.custom_linear_solve``. Use float64 for exact MDP objectives.
+    ``A`` must be strictly diagonally dominant by rows or by columns (e.g. ``I − γ P_π`` or
+    its transpose): this is Gauss–Jordan elimination without pivoting (the module docstring
+    says why that is stable here), and nothing checks the assumption.
+    Written for one instance: batch it with ``jax.vmap`` or :func:`map_in_chunks`.
+    Differentiable in reverse and forward mode through ``jax.lax.custom_linear_solve``.
     """
     if A.ndim != 2 or A.shape[0] != A.shape[1] or b.shape != A.shape[:1]:
         raise ValueError(f"expected A [S, S] and b [S], got {A.shape} and {b.shape}")
-    return _solve(A, b, lambda v: A @ v, A.T)
+    return jax.lax.custom_linear_solve(
+        lambda v: A @ v,
+        b,
+        solve=lambda _, rhs: _gauss_jordan(A, rhs),
+        transpose_solve=lambda _, rhs: _gauss_jordan(A.T, rhs),
+    )
 
 
-def solve_diagonally_dominant_batch_last(A: jax.Array, b: jax.Array) -> jax.Array:
-    """Solve ``A[..., n] x[:, n] = b[:, n]`` for a batch laid out last: ``A [S, S, B]``, ``b [S, B]``.
+def map_in_chunks(fn: Callable[[Any], Any], xs: Any, batch_size: int = DEFAULT_BATCH_SIZE) -> Any:
+    """``jax.vmap(fn)(xs)``, computed ``batch_size`` instances at a time (``jax.lax.map``).
 
-    Same elimination and derivatives as :func:`solve_diagonally_dominant`; the batch is the
-    trailing, contiguous axis, so each elimination step vectorises over the batch.
-    Returns ``x [S, B]``.
+    ``fn`` is written for one instance and ``xs`` is a pytree with a leading batch axis.
+    One vmap over a large batch streams every elimination step through memory; chunks keep
+    the working set (``batch_size × S × S`` numbers) in cache. A last partial chunk is
+    handled by ``jax.lax.map`` itself.
     """
-    if A.ndim != 3 or A.shape[0] != A.shape[1] or b.shape != (A.shape[0], A.shape[2]):
-        raise ValueError(f"expected A [S, S, B] and b [S, B], got {A.shape} and {b.shape}")
-    return _solve(A, b, lambda v: jnp.einsum("ijn,jn->in", A, v), jnp.swapaxes(A, 0, 1))
-
-
-def map_in_chunks(fn: Callable, xs, batch_size: int):
-    """``jax.vmap(fn)(xs)`` evaluated ``batch_size`` instances at a time (``jax.lax.map``).
-
-    ``fn`` is written for one instance; ``xs`` is a pytree with a leading batch axis. Keeping
-    chunks small keeps each chunk's working set (``[S, S, batch_size]`` matrices) in cache,
-    which for small ``S`` is faster than one vmap over the whole batch.
-    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     return jax.lax.map(fn, xs, batch_size=batch_size)

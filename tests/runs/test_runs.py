@@ -1,0 +1,101 @@
+"""Run directories, checkpoints and the CLI: outputs, refusals, exit codes, no partial output."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from policyscape.cli import main
+from policyscape.errors import InputError
+from policyscape.runs.checkpoint import load_params, save_checkpoint
+from policyscape.runs.rundir import RunDir
+
+
+def test_checkpoint_round_trip_and_at_formats(tmp_path):
+    theta = np.arange(6.0).reshape(2, 3)
+    path = save_checkpoint(tmp_path / "c.npz", theta, env_id="policyscape/X-v0", policy="p", num_states=1, num_actions=1)
+    p = load_params(f"{path}@1")
+    np.testing.assert_array_equal(p.theta, [3.0, 4.0, 5.0])
+    assert p.env_id == "policyscape/X-v0"
+    with pytest.raises(InputError, match="holds 2 parameter vectors"):
+        load_params(str(path))
+    with pytest.raises(InputError, match="seed 7 is not in"):
+        load_params(f"{path}@7")
+    np.save(tmp_path / "flat.npy", np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(load_params(str(tmp_path / "flat.npy")).theta, [1.0, 2.0])
+    np.testing.assert_array_equal(load_params("0.5,-1,2e-3").theta, [0.5, -1.0, 2e-3])
+    with pytest.raises(InputError, match="does not exist"):
+        load_params(str(tmp_path / "missing.npz"))
+    with pytest.raises(InputError, match="comma-separated list of numbers"):
+        load_params("1,abc")
+
+
+def test_rundir_refuses_other_config(tmp_path):
+    run = RunDir(tmp_path / "r").create({"a": 1, "b": {"c": 2}})
+    RunDir(run.path).create({"a": 1, "b": {"c": 2}})  # same configuration: fine
+    with pytest.raises(InputError, match=r"b.c: 2 \(recorded\) vs 3 \(now\)"):
+        RunDir(run.path).create({"a": 1, "b": {"c": 3}})
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "x.txt").write_text("hi")
+    with pytest.raises(InputError, match="not empty and holds no config.json"):
+        RunDir(tmp_path / "other").create({})
+
+
+def test_cli_train_evaluate_plot(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--exact", "--seeds", "4", "--updates", "60", "--lr", "0.5", "--checkpoint-every", "30",
+                 "--out", str(out), "--no-progress"]) == 0
+    for name in ["config.json", "curves.csv", "final.csv", "final.npz", "summary.json", "learning_curves.png",
+                 "final_returns.png", "checkpoints/update_000000.npz", "checkpoints/update_000030.npz",
+                 "checkpoints/update_000060.npz"]:
+        assert (out / name).is_file(), name
+    summary = json.loads((out / "summary.json").read_text())
+    final = np.array(summary["final_returns"])
+    assert summary["frac_optimal"] == np.mean(np.abs(final - summary["optimal_value"]) <= 1e-2)
+    assert summary["optimal_value"] == pytest.approx(5 * 0.99**4)
+    curves = RunDir(out).read_csv("curves.csv")
+    assert len(curves["update"]) == 4 * 61
+    capsys.readouterr()
+
+    assert main(["evaluate", "--at", f"{out}/final.npz@2", "--json", "--entropy", "0.01"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["return"] == pytest.approx(final[2], rel=1e-12)
+    assert result["value"] == pytest.approx(result["return"] + 0.01 * result["entropy"], rel=1e-12)
+
+    (out / "learning_curves.png").unlink()
+    assert main(["plot", str(out)]) == 0
+    assert (out / "learning_curves.png").is_file()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["evaluate", "--at", "1,2,3"], "must have length 108"),
+        (["evaluate", "--at", "0," * 107 + "nan"], "must be finite, got nan at index 107"),
+        (["evaluate", "--env", "policyscape/Nope-v0", "--at", "1"], "unknown environment id 'policyscape/Nope-v0'"),
+        (["train", "--exact", "--updates", "0"], "updates must be an integer >= 1, got 0"),
+        (["train", "--exact", "--entropy", "-1"], "entropy must be a finite number >= 0, got -1.0"),
+        (["train", "--env", "policyscape/Gridworld-v0", "--exact"], "did you mean"),
+    ],
+)
+def test_cli_bad_input_exit_2_no_output(tmp_path, argv, message):
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "policyscape.cli", *argv, *(["--out", str(out)] if argv[0] == "train" else [])],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_refuses_different_run_in_same_dir(tmp_path):
+    out = tmp_path / "run"
+    args = ["train", "--exact", "--seeds", "2", "--updates", "5", "--out", str(out), "--no-progress"]
+    assert main(args) == 0
+    before = (out / "summary.json").read_text()
+    assert main([*args, "--lr", "0.2"]) == 2
+    assert (out / "summary.json").read_text() == before
