@@ -23,32 +23,54 @@ def exact_objective(env_id: str = DEFAULT_ENV_ID, entropy: float = 0.0, mix: flo
     return ExactObjective(make_tabular(env_id), entropy=entropy, mix=mix)
 
 
+def named_params(name: str, env: str | None) -> Params | None:
+    """Named points: toy points (``--env toy/... --at near-optimum``) and, for supervised ids,
+    ``init`` (the seed-0 initializer) and ``solution`` (the optimum by Newton's method)."""
+    from policyscape.objectives.supervised import SUPERVISED_OBJECTIVES
+    from policyscape.objectives.toy import TOY_POINTS
+
+    if env is not None and env.startswith("toy/") and name in TOY_POINTS:
+        return Params(np.array(TOY_POINTS[name], dtype=np.float64), env, None, name)
+    if env in SUPERVISED_OBJECTIVES and name in ("init", "solution"):
+        objective = SUPERVISED_OBJECTIVES[env]()
+        theta = objective.initial_params(0) if name == "init" else objective.solve()
+        return Params(theta, env, None, name)
+    return None
+
+
 def resolve_params(at: str | np.ndarray, env: str | None = None) -> tuple[np.ndarray, str]:
     """θ from an ``--at`` value (or an array) and the environment id it belongs to.
 
-    The environment is ``env`` if given, else the one recorded in a checkpoint, else the
-    paper's gridworld; a checkpoint recorded for another environment is refused.
+    ``at`` is anything :func:`~policyscape.runs.checkpoint.load_params` reads, or a named
+    point (:func:`named_params`). The environment is ``env`` if given, else the one recorded
+    in a checkpoint, else the paper's gridworld; a checkpoint recorded for another
+    environment is refused.
     """
-    params = Params(np.asarray(at, dtype=np.float64), source="array") if isinstance(at, np.ndarray) else load_params(at)
+    if isinstance(at, np.ndarray):
+        params = Params(np.asarray(at, dtype=np.float64), source="array")
+    else:
+        params = named_params(str(at), env) or load_params(at)
     if env is not None and params.env_id is not None and env != params.env_id:
         raise InputError(f"{params.source!r} was saved for environment {params.env_id!r}, but --env is {env!r}")
     return params.theta, env or params.env_id or DEFAULT_ENV_ID
 
 
+def objective_for(env_id: str, entropy: float = 0.0, mix: float = 0.0):
+    """Any objective by id: tabular (exact), ``toy/…`` or ``supervised/…`` (see objectives.registry)."""
+    from policyscape.objectives.registry import make_objective
+
+    return make_objective(env_id, entropy, mix)
+
+
 def evaluate(at: str | np.ndarray, env: str | None = None, entropy: float = 0.0, mix: float = 0.0) -> dict:
-    """Exact value, return and discounted entropy of one θ, with the optimal return for reference."""
+    """Value (and whatever else the objective reports) at one θ; tabular MDPs add the optimal return."""
     theta, env_id = resolve_params(at, env)
-    objective = exact_objective(env_id, entropy, mix)
+    objective = objective_for(env_id, entropy, mix)
     theta = as_theta_batch(theta, objective.num_params, what=f"theta for {env_id}")
-    values = objective.evaluate(theta)
-    optimal = optimal_value(objective.mdp).value
-    result = {k: float(v[0]) for k, v in values.items()}
-    return {
-        "env_id": env_id,
-        "entropy_weight": objective.entropy,
-        "mix": objective.mix,
-        **result,
-        "optimal_return": optimal,
-        "gap_to_optimal": optimal - result["return"],
-        "num_params": objective.num_params,
-    }
+    result = {"env_id": env_id, **{k: float(v[0]) for k, v in objective.evaluate(theta).items()}}
+    if isinstance(objective, ExactObjective):
+        optimal = optimal_value(objective.mdp).value
+        result.update(entropy_weight=objective.entropy, mix=objective.mix, optimal_return=optimal,
+                      gap_to_optimal=optimal - result["return"])
+    result["num_params"] = objective.num_params
+    return result

@@ -77,6 +77,118 @@ class Schedules:
 
 
 @dataclass(frozen=True)
+class Interpolate:
+    """Objective along the line from --at to --to (and on through further --to values), under several variants.
+
+    Writes interpolation.csv (variant, alpha, distance = α·‖θ1 − θ0‖, value, …), summary.json, interpolation.png.
+    """
+
+    at: str
+    """Start θ0: checkpoint FILE.npz[@K], .npy, "x1,x2,...", or a named point (toy points; init/solution)."""
+    to: tyro.conf.UseAppendAction[tuple[str, ...]]
+    """End θ1 (repeat --to for a piecewise path θ0 → θ1 → θ2 …)."""
+    env: str | None = None
+    """Objective id: a tabular policyscape/… id (exact), toy/…, supervised/…; default from the checkpoint."""
+    alphas: str = "-0.5:1.5:81"
+    """α grid, start:stop:num (inclusive) or a comma list."""
+    entropy: str = "0"
+    """Entropy weights τ, comma-separated: one curve per value (tabular only)."""
+    mix: str = "0"
+    """Uniform mixing coefficients c, comma-separated: one curve per (τ, c) pair (tabular only)."""
+    out: Path = Path("runs/interpolate")
+    """Run directory (resumed if it holds the same configuration, refused if another)."""
+    progress: bool = True
+    """Show progress bars."""
+
+
+@dataclass(frozen=True)
+class Plane:
+    """Objective on a 2-D plane through --at: random directions (--seed) or towards two other points (--to B --to C)."""
+
+    at: str
+    """Centre θ0 (same formats as evaluate --at)."""
+    to: tyro.conf.UseAppendAction[tuple[str, ...]] = ()
+    """Two points B, C spanning the plane (d1 = B − θ0, d2 = C − θ0); without them, random directions."""
+    env: str | None = None
+    """Objective id; default from the checkpoint."""
+    seed: int = 0
+    """Seed of the random directions."""
+    normalization: str = "unit"
+    """Random directions: 'unit' (unit Gaussian) or 'filter' (filter-normalized, Li et al. 2018)."""
+    grid: int = 41
+    """Grid points per axis."""
+    span: tuple[float, float] | None = None
+    """Grid range lo hi for both axes (default −1 1 for random directions, −0.5 1.5 towards points)."""
+    entropy: float = 0.0
+    """Entropy weight τ (tabular only)."""
+    mix: float = 0.0
+    """Uniform mixing coefficient c (tabular only)."""
+    out: Path = Path("runs/plane")
+    """Run directory."""
+    progress: bool = True
+    """Show progress bars."""
+
+
+@dataclass(frozen=True)
+class Perturb:
+    """Paired random perturbations: Δ± = O(θ0 ± αd) − O(θ0) for N random unit directions d.
+
+    Writes directions.npy [N, n], perturbations.csv (direction, alpha, delta_plus, delta_minus, gradient,
+    curvature, their axis projections, class), summary.json (class fractions, most-improvement curvature)
+    and figures. A killed run resumes with the same command.
+    """
+
+    at: str
+    """θ0 (same formats as evaluate --at)."""
+    env: str | None = None
+    """Objective id; default from the checkpoint."""
+    alpha: tyro.conf.UseAppendAction[tuple[float, ...]] = ()
+    """Step size α; repeat for several (default 0.1)."""
+    directions: int = 1000
+    """Number of random directions N."""
+    seed: int = 0
+    """Seed of the directions (direction i depends only on seed and i)."""
+    normalization: str = "unit"
+    """'unit' (unit Gaussian, the paper) or 'filter' (filter-normalized, Li et al. 2018)."""
+    directions_file: Path | None = None
+    """Reuse directions from a .npy file [N, n] (e.g. another run's directions.npy) instead of drawing them."""
+    flat_tolerance: float = 1e-6
+    """|Δ| below flat_tolerance·max(1, |O(θ0)|) counts as not significant (exact objectives have no noise)."""
+    entropy: float = 0.0
+    """Entropy weight τ (tabular only)."""
+    mix: float = 0.0
+    """Uniform mixing coefficient c (tabular only)."""
+    chunk_size: int = 1024
+    """Points evaluated per batch (and per resumable chunk)."""
+    out: Path = Path("runs/perturb")
+    """Run directory."""
+    progress: bool = True
+    """Show progress bars."""
+
+
+@dataclass(frozen=True)
+class Hessian:
+    """Hessian spectrum at --at (dense for n <= --dense-limit, else Lanczos), beside random-direction curvatures."""
+
+    at: str
+    """θ0 (same formats as evaluate --at)."""
+    env: str | None = None
+    """Objective id; default from the checkpoint."""
+    entropy: float = 0.0
+    """Entropy weight τ (tabular only)."""
+    mix: float = 0.0
+    """Uniform mixing coefficient c (tabular only)."""
+    directions: int = 1000
+    """Random unit directions for the dᵀHd distribution."""
+    seed: int = 0
+    """Seed of the directions and of the Lanczos start vectors."""
+    dense_limit: int = 2000
+    """All eigenvalues (dense) up to this many parameters; Lanczos extremes above."""
+    out: Path = Path("runs/hessian")
+    """Run directory."""
+
+
+@dataclass(frozen=True)
 class Envs:
     """List the tabular environment ids with their sizes and optimal values."""
 
@@ -126,6 +238,91 @@ def cmd_schedules(args: Schedules) -> None:
     print(f"results and figures: {args.out}")
 
 
+def _point(at: str, env: str | None):
+    from policyscape.api import resolve_params
+    from policyscape.runs.landscape import Point
+
+    theta, env_id = resolve_params(at, env)
+    return Point(theta, at), env_id
+
+
+def _variant(env_id: str, entropy: float, mix: float):
+    from policyscape.api import objective_for
+
+    return objective_for(env_id, entropy, mix), {"entropy": entropy, "mix": mix}
+
+
+def cmd_interpolate(args: Interpolate) -> None:
+    from policyscape.api import objective_for
+    from policyscape.landscape.interpolate import parse_alphas, parse_float_list
+    from policyscape.runs.landscape import run_interpolate
+
+    if not args.to:
+        raise InputError("interpolate needs at least one --to")
+    start, env_id = _point(args.at, args.env)
+    ends = [_point(t, env_id)[0] for t in args.to]
+    alphas = parse_alphas(args.alphas)
+    taus = parse_float_list(args.entropy, "entropy (τ)")
+    mixes = parse_float_list(args.mix, "mix (c)", hi=1.0)
+    objectives = {f"τ={t:g}, c={c:g}" if len(mixes) > 1 or c else f"τ={t:g}": objective_for(env_id, t, c)
+                  for t in taus for c in mixes}
+    summary = run_interpolate(objectives, [start, *ends], alphas, args.out, env_id, show_progress=args.progress)
+    for label, v in summary["variants"].items():
+        print(f"{label:>20}: monotone on [0, 1]: {v['monotone_between_first_anchors']}, min on [0, 1]: "
+              f"{v['min_between_first_anchors']:.6g}, at anchors: {', '.join(f'{x:.6g}' for x in v['value_at_anchors'])}")
+    print(f"results: {args.out}")
+
+
+def cmd_plane(args: Plane) -> None:
+    from policyscape.runs.landscape import run_plane
+
+    center, env_id = _point(args.at, args.env)
+    towards = [_point(t, env_id)[0] for t in args.to]
+    objective, variant = _variant(env_id, args.entropy, args.mix)
+    summary = run_plane(objective, center, args.out, env_id, variant, towards=towards, grid=args.grid,
+                        span=args.span, seed=args.seed, normalization=args.normalization, show_progress=args.progress)
+    print(f"value at θ0 {summary['value_at_theta0']:.6g}; max {summary['max']:.6g} at (u, v) = {summary['argmax_uv']}")
+    print(f"results: {args.out}")
+
+
+def cmd_perturb(args: Perturb) -> None:
+    import numpy as np
+
+    from policyscape.landscape.perturb import PerturbConfig
+    from policyscape.runs.landscape import run_perturb
+
+    at, env_id = _point(args.at, args.env)
+    objective, variant = _variant(env_id, args.entropy, args.mix)
+    directions = None
+    if args.directions_file is not None:
+        try:
+            directions = np.load(args.directions_file, allow_pickle=False)
+        except (OSError, ValueError) as e:
+            raise InputError(f"cannot read direction file {str(args.directions_file)!r}: {e}") from None
+    config = PerturbConfig(alphas=args.alpha or (0.1,), directions=args.directions, seed=args.seed,
+                           normalization=args.normalization, flat_tolerance=args.flat_tolerance,
+                           chunk_size=args.chunk_size)
+    summary = run_perturb(objective, at, config, args.out, env_id, variant, directions=directions,
+                          show_progress=args.progress)
+    for p in summary["per_alpha"]:
+        fractions = ", ".join(f"{k} {v:.1%}" for k, v in p["fractions"].items())
+        print(f"α = {p['alpha']:g}: {fractions}; most-improvement curvature {p['most_improvement_curvature']:.4g}")
+    print(f"results: {args.out}")
+
+
+def cmd_hessian(args: Hessian) -> None:
+    from policyscape.runs.landscape import run_hessian
+
+    at, env_id = _point(args.at, args.env)
+    objective, variant = _variant(env_id, args.entropy, args.mix)
+    s = run_hessian(objective, at, args.out, env_id, variant, directions=args.directions, seed=args.seed,
+                    dense_limit=args.dense_limit)
+    print(f"n = {s['n']} ({s['method']}): λ_min {s['smallest'][0]:.6g}, λ_max {s['largest'][0]:.6g}, "
+          f"tr(H)/n {s['random_curvature']['mean']:.6g}; random dᵀHd mean {s['random_direction_curvature']['mean']:.6g} "
+          f"± {s['random_direction_curvature']['std']:.3g}")
+    print(f"results: {args.out}")
+
+
 def cmd_envs(args: Envs) -> None:
     from policyscape.envs.registry import TABULAR_ENVS, make_tabular
     from policyscape.envs.tabular import optimal_value
@@ -144,6 +341,10 @@ def cmd_plot(args: Plot) -> None:
         raise InputError(f"{str(args.run)!r} is not a run directory (no config.json)")
     if config.get("command") == "train":
         paths = plot_training_run(args.run)
+    elif config.get("command") in ("perturb", "interpolate", "plane", "hessian"):
+        from policyscape.plots.landscape import PLOTTERS
+
+        paths = PLOTTERS[config["command"]](args.run)
     elif config.get("command") == "schedules":
         from policyscape.recipes.entropy_schedules import plot_schedules
 
@@ -159,6 +360,10 @@ def cmd_plot(args: Plot) -> None:
 COMMANDS = {
     "train": (Train, cmd_train),
     "evaluate": (Evaluate, cmd_evaluate),
+    "interpolate": (Interpolate, cmd_interpolate),
+    "plane": (Plane, cmd_plane),
+    "perturb": (Perturb, cmd_perturb),
+    "hessian": (Hessian, cmd_hessian),
     "schedules": (Schedules, cmd_schedules),
     "envs": (Envs, cmd_envs),
     "plot": (Plot, cmd_plot),

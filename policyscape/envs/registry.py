@@ -42,7 +42,7 @@ def unknown_env_error(env_id: str, known: list[str]) -> InputError:
     """An error naming ``env_id`` and the closest known ids."""
     close = difflib.get_close_matches(env_id, known, n=3, cutoff=0.4)
     hint = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
-    return InputError(f"unknown environment id {env_id!r}; {hint}known tabular ids: {', '.join(known)}")
+    return InputError(f"unknown environment id {env_id!r}; {hint}known ids: {', '.join(known)}")
 
 
 def is_tabular(env_id: str) -> bool:

@@ -28,8 +28,8 @@ import numpy as np
 from policyscape._jax import float64
 from policyscape.envs.tabular import TabularMDP
 from policyscape.errors import InputError
-from policyscape.objectives.base import as_theta_batch
-from policyscape.objectives.linear_solve import solve_diagonally_dominant
+from policyscape.objectives.base import JaxObjective, as_theta_batch
+from policyscape.objectives.linear_solve import map_in_chunks, solve_diagonally_dominant
 from policyscape.policies.softmax import TabularSoftmaxPolicy, check_mix, entropy
 
 
@@ -65,7 +65,7 @@ def exact_terms(
     return ExactTerms(occupancy @ r_pi, occupancy @ H, mean_entropy)
 
 
-class ExactObjective:
+class ExactObjective(JaxObjective):
     """``J(θ; τ, c)`` of a tabular MDP under a linear softmax policy (module docstring).
 
     ``evaluate(thetas [B, n])`` returns numpy arrays ``value``, ``return``, ``entropy``
@@ -81,6 +81,7 @@ class ExactObjective:
         self.entropy = entropy
         self.mix = check_mix(mix)
         self.policy = TabularSoftmaxPolicy(mdp.num_states, mdp.num_actions)
+        self.name = f"exact:{mdp.name}(entropy={self.entropy:g}, mix={self.mix:g})"
 
     @property
     def num_params(self) -> int:
@@ -113,19 +114,7 @@ class ExactObjective:
 
     @cached_property
     def _batched_terms(self):
-        return jax.jit(jax.vmap(self.terms))
-
-    @cached_property
-    def _grad(self):
-        return jax.jit(jax.grad(self.value_fn))
-
-    @cached_property
-    def _hessian(self):
-        return jax.jit(jax.hessian(self.value_fn))
-
-    @cached_property
-    def _hvp(self):
-        return jax.jit(lambda theta, v: jax.jvp(jax.grad(self.value_fn), (theta,), (v,))[1])
+        return jax.jit(lambda thetas: map_in_chunks(self.terms, thetas))
 
     @float64
     def evaluate(self, thetas) -> dict[str, np.ndarray]:
@@ -139,20 +128,3 @@ class ExactObjective:
             "entropy": ent,
             "mean_entropy": np.asarray(t.mean_entropy),
         }
-
-    @float64
-    def grad(self, theta) -> np.ndarray:
-        """∇J(θ) → [n]."""
-        return np.asarray(self._grad(jnp.asarray(as_theta_batch(theta, self.num_params)[0])))
-
-    @float64
-    def hessian(self, theta) -> np.ndarray:
-        """∇²J(θ) → [n, n] (dense)."""
-        return np.asarray(self._hessian(jnp.asarray(as_theta_batch(theta, self.num_params)[0])))
-
-    @float64
-    def hvp(self, theta, v) -> np.ndarray:
-        """Hessian-vector product ∇²J(θ) v by forward-over-reverse autodiff → [n]."""
-        theta = as_theta_batch(theta, self.num_params)[0]
-        v = as_theta_batch(v, self.num_params, what="v")[0]
-        return np.asarray(self._hvp(jnp.asarray(theta), jnp.asarray(v)))

@@ -96,8 +96,16 @@ def tau_schedule(tau0: float, decay: float, num: int) -> np.ndarray:
     return tau0 * decay ** np.arange(num, dtype=np.float64)
 
 
-def _segment_fn(objective: ExactObjective, optimizer: optax.GradientTransformation):
-    """jit-compiled scan of updates: (θ [K,n], opt_state, τ [T]) → (θ, opt_state, metrics [T, K] each)."""
+def _metrics(terms, value) -> dict[str, jax.Array]:
+    return {"return": terms.ret, "value": value, "entropy": terms.discounted_entropy, "mean_entropy": terms.mean_entropy}
+
+
+def _training_fns(objective: ExactObjective, optimizer: optax.GradientTransformation):
+    """jit-compiled (segment, metrics) functions.
+
+    ``segment(θ [K,n], opt_state, τ [T]) → (θ, opt_state, metrics [T, K] each)`` scans T updates;
+    ``metrics(θ [K,n], τ) → metrics [K] each`` evaluates without updating (for the final θ).
+    """
 
     def objective_with_aux(theta, tau):
         t = objective.terms(theta)
@@ -109,20 +117,19 @@ def _segment_fn(objective: ExactObjective, optimizer: optax.GradientTransformati
         params, opt_state = carry
         (value, terms), grads = value_and_grad(params, tau)
         updates, opt_state = optimizer.update(-grads, opt_state, params)  # ascent
-        metrics = {
-            "return": terms.ret,
-            "value": value,
-            "entropy": terms.discounted_entropy,
-            "mean_entropy": terms.mean_entropy,
-        }
-        return (optax.apply_updates(params, updates), opt_state), metrics
+        return (optax.apply_updates(params, updates), opt_state), _metrics(terms, value)
 
     @jax.jit
-    def run(params, opt_state, taus):
+    def segment(params, opt_state, taus):
         (params, opt_state), metrics = jax.lax.scan(step, (params, opt_state), taus)
         return params, opt_state, metrics
 
-    return run
+    @jax.jit
+    def metrics(params, tau):
+        value, terms = jax.vmap(objective_with_aux, in_axes=(0, None))(params, tau)
+        return _metrics(terms, value)
+
+    return segment, metrics
 
 
 @float64
@@ -139,7 +146,7 @@ def train_exact(
     config.validate()
     objective = objective.with_variant(entropy=config.entropy, mix=config.mix)
     optimizer = OPTIMIZERS[config.optimizer](config.lr)
-    run_segment = _segment_fn(objective, optimizer)
+    run_segment, final_metrics = _training_fns(objective, optimizer)
     init = objective.policy.initial_params(config.seed, config.seeds, config.init_scale)
     taus = tau_schedule(config.entropy, config.entropy_decay, config.updates + 1)
 
@@ -157,7 +164,7 @@ def train_exact(
         if progress is not None:
             progress(length)
 
-    final = objective.with_variant(entropy=float(taus[-1])).evaluate(checkpoints[done])
-    curves = {k: np.concatenate([p[k] for p in pieces] + [final[k][None]]) for k in CURVE_NAMES if k != "tau"}
+    pieces.append({k: np.asarray(v)[None] for k, v in final_metrics(params, taus[-1]).items()})
+    curves = {k: np.concatenate([p[k] for p in pieces]) for k in CURVE_NAMES if k != "tau"}
     curves["tau"] = np.broadcast_to(taus[:, None], curves["return"].shape).copy()
     return ExactTrainResult(curves=curves, checkpoints=checkpoints, initial_params=init)

@@ -1,0 +1,1 @@
+"""Landscape analyses: directions, interpolation, planes, paired perturbations, Hessian spectra."""

@@ -1,0 +1,128 @@
+"""Landscape figures, drawn from a run directory's saved files only (never recomputing)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from policyscape.landscape.perturb import CLASSES
+from policyscape.plots.style import plt, save_figure
+from policyscape.runs.rundir import RunDir
+
+CLASS_COLORS = {"local maximum": "tab:red", "convex": "tab:green", "gradient-dominated": "tab:blue", "flat": "tab:gray"}
+
+
+def plot_perturb(path: Path | str) -> list[Path]:
+    """Scatter of (Δ+, Δ−) per α with the noise band and the x = y / x = −y axes; gradient and curvature histograms."""
+    run = RunDir(path)
+    table = run.read_csv("perturbations.csv")
+    summary = run.read_json("summary.json")
+    tol = summary["significance_tolerance"]
+    alphas = np.unique(table["alpha"])
+    paths = []
+    fig, axes = plt.subplots(1, len(alphas), figsize=(5.2 * len(alphas), 5), squeeze=False)
+    for ax, alpha in zip(axes[0], alphas):
+        rows = table["alpha"] == alpha
+        dp, dm, cls = table["delta_plus"][rows], table["delta_minus"][rows], table["class"][rows]
+        lim = 1.05 * max(np.abs(dp).max(), np.abs(dm).max(), tol, 1e-300)
+        ax.axline((0, 0), slope=1, color="k", lw=0.6, ls=":", label="x = y (curvature)")
+        ax.axline((0, 0), slope=-1, color="k", lw=0.6, ls="--", label="x = −y (gradient)")
+        if tol > 0:
+            ax.add_patch(plt.Rectangle((-tol, -tol), 2 * tol, 2 * tol, color="gold", alpha=0.3, label="not significant"))
+        for c in CLASSES:
+            m = cls == c
+            if m.any():
+                ax.scatter(dp[m], dm[m], s=8, color=CLASS_COLORS[c], label=f"{c} ({m.mean():.0%})", alpha=0.7)
+        ax.set(xlim=(-lim, lim), ylim=(-lim, lim), xlabel="Δ+ = O(θ0 + αd) − O(θ0)", ylabel="Δ− = O(θ0 − αd) − O(θ0)",
+               title=f"α = {alpha:g}, {rows.sum()} directions")
+        ax.set_aspect("equal")
+        ax.ticklabel_format(style="sci", scilimits=(-2, 3))
+        ax.tick_params(axis="x", labelrotation=30)
+        ax.legend(fontsize=7, loc="lower left", framealpha=0.8)
+    fig.suptitle(f"{summary['env_id']} at {summary['at']}: paired random perturbations", fontsize=10)
+    paths.append(save_figure(fig, run.file("perturb_scatter.png")))
+
+    fig, axes = plt.subplots(len(alphas), 2, figsize=(10, 3.2 * len(alphas)), squeeze=False)
+    for (ax_g, ax_c), alpha in zip(axes, alphas):
+        rows = table["alpha"] == alpha
+        ax_g.hist(table["gradient"][rows], bins=50, color="tab:blue")
+        ax_g.set(xlabel="(Δ+ − Δ−)/(2α) ≈ ∇O·d", ylabel="directions", title=f"gradient spectrum, α = {alpha:g}")
+        curv = table["curvature"][rows]
+        ax_c.hist(curv, bins=50, color="tab:purple")
+        ax_c.axvline(0, color="k", lw=0.6)
+        ax_c.set(xlabel="(Δ+ + Δ−)/α² ≈ dᵀHd", title=f"curvature spectrum, α = {alpha:g}")
+    paths.append(save_figure(fig, run.file("perturb_spectra.png")))
+    return paths
+
+
+def plot_interpolation(path: Path | str) -> list[Path]:
+    """Objective along the path, one curve per variant; α axis and distance axis."""
+    run = RunDir(path)
+    table = run.read_csv("interpolation.csv")
+    summary = run.read_json("summary.json")
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for label in dict.fromkeys(table["variant"]):
+        rows = table["variant"] == label
+        for ax, x in zip(axes, ("alpha", "distance")):
+            ax.plot(table[x][rows], table["value"][rows], label=label)
+    for k in range(len(summary["anchors"])):
+        axes[0].axvline(k, color="k", lw=0.5, ls=":")
+        if k < 2:
+            axes[1].axvline(k * summary["segment_length"], color="k", lw=0.5, ls=":")
+    axes[0].set(xlabel="α  (θ = (1 − α)θ0 + αθ1)", ylabel="objective", title=" → ".join(summary["anchors"]))
+    axes[1].set(xlabel="distance from θ0  (α·‖θ1 − θ0‖)", title=f"{summary['env_id']}")
+    axes[0].legend(fontsize=8)
+    return [save_figure(fig, run.file("interpolation.png"))]
+
+
+def plot_plane(path: Path | str) -> list[Path]:
+    """Heatmap and contour plot of the objective on the plane."""
+    run = RunDir(path)
+    table = run.read_csv("plane.csv")
+    summary = run.read_json("summary.json")
+    G = summary["grid"]
+    U, V, Z = (table[k].reshape(G, G) for k in ("u", "v", "value"))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 5))
+    im = ax1.pcolormesh(U, V, Z, shading="auto", cmap="viridis")
+    fig.colorbar(im, ax=ax1, label="objective")
+    cs = ax2.contour(U, V, Z, levels=20, cmap="viridis")
+    ax2.clabel(cs, fontsize=6)
+    for ax in (ax1, ax2):
+        ax.plot([0], [0], "r*", ms=10, label=summary["at"])
+        if summary.get("towards"):
+            ax.plot([1, 0], [0, 1], "wo", mec="k")
+            for (x, y), lab in zip([(1, 0), (0, 1)], summary["towards"]):
+                ax.annotate(lab, (x, y), fontsize=7)
+        ax.set(xlabel="u (d1)", ylabel="v (d2)")
+        ax.set_aspect("equal")
+    ax1.set_title(f"{summary['env_id']}: plane through {summary['at']}", fontsize=9)
+    ax2.set_title("contours")
+    ax1.legend(fontsize=7)
+    return [save_figure(fig, run.file("plane.png"))]
+
+
+def plot_hessian(path: Path | str) -> list[Path]:
+    """Hessian eigenvalue density beside the random-direction curvatures and tr(H)/n."""
+    run = RunDir(path)
+    summary = run.read_json("summary.json")
+    curv = run.read_csv("random_curvatures.csv")["curvature"]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    if summary.get("eigenvalues"):
+        ax1.hist(summary["eigenvalues"], bins=60, color="tab:orange", density=True, alpha=0.6, label="eigenvalues (dense)")
+    ax1.plot(summary["density"]["grid"], summary["density"]["values"], color="tab:red", label="spectral density")
+    ax1.set(xlabel="eigenvalue of ∇²O", ylabel="density", title=f"Hessian spectrum ({summary['method']}, n = {summary['n']})")
+    ax1.set_yscale("symlog", linthresh=1e-3)
+    ax1.legend(fontsize=8)
+    lo = min(summary["smallest"][0], curv.min())
+    hi = max(summary["largest"][0], curv.max())
+    ax2.hist(curv, bins=60, range=(lo, hi), color="tab:purple", label="dᵀHd, random unit d")
+    ax2.axvline(summary["random_curvature"]["mean"], color="k", ls="--", label="tr(H)/n")
+    ax2.axvline(summary["smallest"][0], color="tab:red", ls=":", label="λ_min, λ_max")
+    ax2.axvline(summary["largest"][0], color="tab:red", ls=":")
+    ax2.set(xlabel="curvature", title="random directions see tr(H)/n, not the eigenvalues")
+    ax2.legend(fontsize=8)
+    return [save_figure(fig, run.file("hessian.png"))]
+
+
+PLOTTERS = {"perturb": plot_perturb, "interpolate": plot_interpolation, "plane": plot_plane, "hessian": plot_hessian}

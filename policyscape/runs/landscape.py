@@ -1,0 +1,295 @@
+"""Landscape runs: evaluate the points of an analysis resumably, analyse, save, draw.
+
+Each ``run_*`` function records its configuration in the run directory (a different one is
+refused), evaluates its points through a :class:`~policyscape.runs.store.PointStore` under
+``points/`` (so a killed run resumes where it stopped, with identical values), then writes
+its tables, ``summary.json`` and figures. Figures are redrawn from saved files by
+``policyscape.plots.landscape``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from policyscape.errors import InputError
+from policyscape.landscape import interpolate as interp
+from policyscape.landscape import perturb as pert
+from policyscape.landscape import plane as pl
+from policyscape.landscape.directions import check_directions, filter_normalized, gaussian_directions
+from policyscape.objectives.base import Objective, as_theta_batch
+from policyscape.runs.rundir import RunDir
+from policyscape.runs.store import PointStore, evaluate_points
+
+
+@dataclass(frozen=True)
+class Point:
+    """A parameter vector with the label it came from (for the run's configuration)."""
+
+    theta: np.ndarray
+    label: str
+
+    def fingerprint(self) -> dict:
+        return {"source": self.label, "sha256": hashlib.sha256(np.ascontiguousarray(self.theta).tobytes()).hexdigest()[:16]}
+
+
+def parameter_groups(objective: Objective) -> list[np.ndarray]:
+    """Filters for filter normalization: one per action (softmax weights) plus the bias; else one group."""
+    policy = getattr(objective, "policy", None)
+    n = objective.num_params
+    if policy is not None and hasattr(policy, "num_states"):
+        S, A = policy.num_states, policy.num_actions
+        return [np.arange(a * S, (a + 1) * S) for a in range(A)] + [np.arange(A * S, A * S + A)]
+    return [np.arange(n)]
+
+
+def make_directions(objective: Objective, theta0: np.ndarray, num: int, seed: int, normalization: str) -> np.ndarray:
+    d = gaussian_directions(objective.num_params, num, seed)
+    if normalization == "filter":
+        d = filter_normalized(d, theta0, parameter_groups(objective))
+    return d
+
+
+def _prepare(out: Path | str, config: dict) -> RunDir:
+    run = RunDir(out)
+    run.check_compatible(config)
+    run.create(config)
+    (run.path / "points").mkdir(exist_ok=True)
+    return run
+
+
+def _store_fields(objective: Objective, theta: np.ndarray) -> list[str]:
+    return list(objective.evaluate(theta[None, :]).keys())
+
+
+def run_perturb(
+    objective: Objective,
+    at: Point,
+    config: pert.PerturbConfig,
+    out: Path | str,
+    env_id: str,
+    variant: dict,
+    directions: np.ndarray | None = None,
+    show_progress: bool = True,
+    figures: bool = True,
+) -> dict:
+    """Paired random perturbations of ``objective`` around ``at`` → summary (see landscape.perturb).
+
+    Writes ``directions.npy`` [N, n], ``perturbations.csv`` (one row per direction and α),
+    ``summary.json`` and the scatter / spectrum figures.
+    """
+    config.validate()
+    theta0 = as_theta_batch(at.theta, objective.num_params, what="theta (--at)")[0]
+    if directions is None:
+        directions = make_directions(objective, theta0, config.directions, config.seed, config.normalization)
+        direction_source = {"seed": config.seed, "normalization": config.normalization}
+    else:
+        directions = check_directions(directions, objective.num_params, "the direction file")
+        if directions.shape[0] != config.directions:
+            config = type(config)(**{**config.to_dict(), "directions": directions.shape[0]})
+        direction_source = {"file_sha256": hashlib.sha256(directions.tobytes()).hexdigest()[:16]}
+    run_config = {
+        "command": "perturb", "env_id": env_id, "objective": objective.name, "variant": variant,
+        "at": at.fingerprint(), "perturb": config.to_dict(), "directions": direction_source,
+    }
+    run = _prepare(out, run_config)
+    if not run.file("directions.npy").exists():
+        import io
+
+        buf = io.BytesIO()
+        np.save(buf, directions)
+        run.write_bytes("directions.npy", buf.getvalue())
+    directions = np.load(run.file("directions.npy"))
+
+    n_points = pert.num_points(config.directions, len(config.alphas))
+    store = PointStore(run.file("points/perturb.csv"), _store_fields(objective, theta0), n_points, config.chunk_size)
+    values = evaluate_points(
+        store,
+        lambda p: pert.perturbation_thetas(theta0, directions, config.alphas, p),
+        objective.evaluate,
+        desc="perturb",
+        show_progress=show_progress,
+    )
+    table, summary = pert.analyse(values["value"], config.alphas, config.directions, 0.0, config.flat_tolerance)
+    header, rows = pert.table_rows(table)
+    run.write_csv("perturbations.csv", header, rows)
+    summary = {"env_id": env_id, "objective": objective.name, "variant": variant, "at": at.label,
+               "num_params": objective.num_params, "directions": config.directions, **summary}
+    grad = getattr(objective, "grad", None)
+    if callable(grad):
+        g = grad(theta0)
+        summary["gradient_norm"] = float(np.linalg.norm(g))
+    run.write_json("summary.json", summary)
+    if figures:
+        from policyscape.plots.landscape import plot_perturb
+
+        plot_perturb(run.path)
+    return summary
+
+
+def run_interpolate(
+    objectives: dict[str, Objective],
+    anchors: list[Point],
+    alphas: np.ndarray,
+    out: Path | str,
+    env_id: str,
+    chunk_size: int = 1024,
+    show_progress: bool = True,
+    figures: bool = True,
+) -> dict:
+    """Values along the (piecewise) linear path through ``anchors`` under every objective variant.
+
+    ``objectives`` maps a variant label (e.g. ``"entropy=0.01"``) to its objective. Writes
+    ``interpolation.csv`` (variant, alpha, distance, value and every other reported quantity)
+    and ``summary.json``.
+    """
+    if not objectives:
+        raise InputError("expected at least one objective variant")
+    n = next(iter(objectives.values())).num_params
+    matrix = np.stack([as_theta_batch(a.theta, n, what=f"theta ({a.label})")[0] for a in anchors])
+    thetas = interp.path_thetas(matrix, alphas)
+    distance = interp.distance_axis(matrix, alphas)
+    run_config = {
+        "command": "interpolate", "env_id": env_id, "variants": {k: o.name for k, o in objectives.items()},
+        "anchors": [a.fingerprint() for a in anchors], "alphas": alphas, "chunk_size": chunk_size,
+    }
+    run = _prepare(out, run_config)
+    columns: dict[str, list] = {"variant": [], "alpha": [], "distance": []}
+    results = {}
+    for v, (label, objective) in enumerate(objectives.items()):
+        fields = _store_fields(objective, thetas[0])
+        store = PointStore(run.file(f"points/variant_{v:03d}.csv"), fields, alphas.size, chunk_size)
+        values = evaluate_points(store, lambda p: thetas[p], objective.evaluate, desc=f"interpolate {label}",
+                                 show_progress=show_progress)
+        results[label] = values
+        columns["variant"] += [label] * alphas.size
+        columns["alpha"] += list(alphas)
+        columns["distance"] += list(distance)
+        for f in fields:
+            columns.setdefault(f, []).extend(values[f])
+    header = list(columns)
+    run.write_csv("interpolation.csv", header, zip(*columns.values()))
+    summary = {
+        "env_id": env_id,
+        "anchors": [a.label for a in anchors],
+        "segment_length": float(np.linalg.norm(matrix[1] - matrix[0])),
+        "variants": {
+            label: {
+                "objective": objectives[label].name,
+                "value_at_anchors": [float(np.interp(k, alphas, vals["value"])) for k in range(len(anchors))],
+                "min_between_first_anchors": float(vals["value"][(alphas >= 0) & (alphas <= 1)].min())
+                if np.any((alphas >= 0) & (alphas <= 1)) else None,
+                "monotone_between_first_anchors": _monotone(alphas, vals["value"]),
+            }
+            for label, vals in results.items()
+        },
+    }
+    run.write_json("summary.json", summary)
+    if figures:
+        from policyscape.plots.landscape import plot_interpolation
+
+        plot_interpolation(run.path)
+    return summary
+
+
+def _monotone(alphas: np.ndarray, values: np.ndarray, rtol: float = 1e-9) -> bool | None:
+    inside = (alphas >= 0) & (alphas <= 1)
+    if inside.sum() < 2:
+        return None
+    v = values[inside]
+    tol = rtol * max(1.0, float(np.abs(v).max()))
+    return bool(np.all(np.diff(v) >= -tol) or np.all(np.diff(v) <= tol))
+
+
+def run_plane(
+    objective: Objective,
+    at: Point,
+    out: Path | str,
+    env_id: str,
+    variant: dict,
+    towards: list[Point] | None = None,
+    grid: int = 41,
+    span: tuple[float, float] | None = None,
+    seed: int = 0,
+    normalization: str = "unit",
+    chunk_size: int = 1024,
+    show_progress: bool = True,
+    figures: bool = True,
+) -> dict:
+    """Objective values on a grid × grid plane through ``at`` (see landscape.plane)."""
+    theta0 = as_theta_batch(at.theta, objective.num_params, what="theta (--at)")[0]
+    if towards:
+        if len(towards) != 2:
+            raise InputError(f"a plane towards other parameters needs exactly two --to values, got {len(towards)}")
+        d1, d2 = (as_theta_batch(t.theta, objective.num_params, what=f"theta ({t.label})")[0] - theta0 for t in towards)
+        lo, hi = span or (-0.5, 1.5)
+        direction_source = {"towards": [t.fingerprint() for t in towards]}
+    else:
+        if normalization not in ("unit", "filter"):
+            raise InputError(f"normalization must be 'unit' or 'filter', got {normalization!r}")
+        d1, d2 = make_directions(objective, theta0, 2, seed, normalization)
+        lo, hi = span or (-1.0, 1.0)
+        direction_source = {"seed": seed, "normalization": normalization}
+    axis = pl.grid_axis(lo, hi, grid)
+    run_config = {"command": "plane", "env_id": env_id, "objective": objective.name, "variant": variant,
+                  "at": at.fingerprint(), "directions": direction_source, "grid": grid, "span": [lo, hi],
+                  "chunk_size": chunk_size}
+    run = _prepare(out, run_config)
+    np_buf = __import__("io").BytesIO()
+    np.save(np_buf, np.stack([d1, d2]))
+    run.write_bytes("directions.npy", np_buf.getvalue())
+    fields = _store_fields(objective, theta0)
+    store = PointStore(run.file("points/plane.csv"), fields, grid * grid, chunk_size)
+    values = evaluate_points(store, lambda p: pl.plane_thetas(theta0, d1, d2, axis, p), objective.evaluate,
+                             desc="plane", show_progress=show_progress)
+    i, j = np.divmod(np.arange(grid * grid), grid)
+    run.write_csv("plane.csv", ["u", "v", *fields], zip(axis[j], axis[i], *[values[f] for f in fields]))
+    V = values["value"].reshape(grid, grid)
+    summary = {"env_id": env_id, "objective": objective.name, "variant": variant, "at": at.label, "grid": grid,
+               "span": [lo, hi], "value_at_theta0": float(objective.evaluate(theta0[None])["value"][0]),
+               "max": float(V.max()), "min": float(V.min()),
+               "argmax_uv": [float(axis[np.unravel_index(V.argmax(), V.shape)[1]]),
+                             float(axis[np.unravel_index(V.argmax(), V.shape)[0]])],
+               "towards": [t.label for t in towards] if towards else None}
+    run.write_json("summary.json", summary)
+    if figures:
+        from policyscape.plots.landscape import plot_plane
+
+        plot_plane(run.path)
+    return summary
+
+
+def run_hessian(
+    objective: Objective, at: Point, out: Path | str, env_id: str, variant: dict, directions: int = 1000,
+    seed: int = 0, dense_limit: int = 2000, figures: bool = True,
+) -> dict:
+    """Hessian spectrum at ``at`` beside the random-direction curvature distribution."""
+    from policyscape.landscape.hessian import hessian_spectrum, random_direction_curvatures
+
+    theta0 = as_theta_batch(at.theta, objective.num_params, what="theta (--at)")[0]
+    if not callable(getattr(objective, "hvp", None)):
+        raise InputError(f"the Hessian needs a differentiable objective; {objective.name} is not")
+    run_config = {"command": "hessian", "env_id": env_id, "objective": objective.name, "variant": variant,
+                  "at": at.fingerprint(), "directions": directions, "seed": seed, "dense_limit": dense_limit}
+    run = _prepare(out, run_config)
+    spectrum = hessian_spectrum(objective, theta0, dense_limit=dense_limit, seed=seed)
+    d = gaussian_directions(objective.num_params, directions, seed)
+    curvatures = random_direction_curvatures(lambda v: objective.hvp(theta0, v), d)
+    run.write_csv("random_curvatures.csv", ["direction", "curvature"], zip(range(directions), curvatures))
+    summary = {"env_id": env_id, "objective": objective.name, "variant": variant, "at": at.label,
+               "num_params": objective.num_params, **spectrum,
+               "random_direction_curvature": {"mean": float(curvatures.mean()), "std": float(curvatures.std()),
+                                              "min": float(curvatures.min()), "max": float(curvatures.max()),
+                                              "directions": directions, "seed": seed}}
+    run.write_json("summary.json", summary)
+    if figures:
+        from policyscape.plots.landscape import plot_hessian
+
+        plot_hessian(run.path)
+    return summary
+
+

@@ -1,0 +1,126 @@
+"""A resumable, append-only store of evaluated points.
+
+Long analyses evaluate many points (θ's) in fixed chunks. Each finished chunk is appended to
+a CSV file as one write followed by ``fsync``; every row carries its chunk id and point
+index. On open, rows of chunks that are not complete (a crash, even SIGKILL, in the middle
+of a write) are dropped and the file is rewritten atomically, so a resumed run recomputes
+exactly the missing chunks. Chunks are fixed by point index (chunk ``c`` holds points
+``c·C … c·C + C − 1``), and every chunk is evaluated as a batch of the same size (the last
+one padded), so a value never depends on when or how often the run was interrupted.
+Floats are written with ``repr`` and read back bit-for-bit.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from policyscape.errors import InputError
+from policyscape.runs.rundir import atomic_write_bytes
+
+Evaluate = Callable[[np.ndarray], dict[str, np.ndarray]]
+
+
+class PointStore:
+    """Rows ``chunk,point,<fields…>`` for points ``0 … num_points − 1`` (module docstring)."""
+
+    def __init__(self, path: Path | str, fields: Sequence[str], num_points: int, chunk_size: int) -> None:
+        if num_points < 1 or chunk_size < 1:
+            raise InputError(f"a point store needs num_points >= 1 and chunk_size >= 1, got {num_points}, {chunk_size}")
+        self.path = Path(path)
+        self.fields = list(fields)
+        self.num_points = num_points
+        self.chunk_size = chunk_size
+        self.header = ",".join(["chunk", "point", *self.fields])
+        self._rows: dict[int, list[str]] = {}  # chunk → its lines
+        self._recover()
+
+    @property
+    def num_chunks(self) -> int:
+        return math.ceil(self.num_points / self.chunk_size)
+
+    def chunk_points(self, chunk: int) -> np.ndarray:
+        return np.arange(chunk * self.chunk_size, min((chunk + 1) * self.chunk_size, self.num_points))
+
+    def _recover(self) -> None:
+        if not self.path.exists():
+            return
+        lines = self.path.read_text().split("\n")
+        if len(lines) == 1:  # killed while writing the header: nothing stored yet
+            self.path.unlink()
+            return
+        if lines[0] != self.header:
+            raise InputError(
+                f"{str(self.path)!r} holds other columns ({lines[0]!r}); expected {self.header!r}: "
+                "is this directory from another analysis?"
+            )
+        body = lines[1:-1]  # the last piece is "" after a finished write, else a torn line: dropped
+        by_chunk: dict[int, list[str]] = {}
+        for line in body:
+            parts = line.split(",")
+            if len(parts) != 2 + len(self.fields):
+                continue
+            by_chunk.setdefault(int(parts[0]), []).append(line)
+        self._rows = {c: rows for c, rows in by_chunk.items() if len(rows) == len(self.chunk_points(c))}
+        clean = "\n".join([self.header, *[r for c in sorted(self._rows) for r in self._rows[c]]]) + "\n"
+        if clean != "\n".join(lines):
+            atomic_write_bytes(self.path, clean.encode())
+
+    def done_chunks(self) -> set[int]:
+        return set(self._rows)
+
+    def append(self, chunk: int, values: dict[str, np.ndarray]) -> None:
+        """Append one complete chunk (``values[field]`` is ``[points in chunk]``)."""
+        points = self.chunk_points(chunk)
+        lines = []
+        for j, point in enumerate(points):
+            cells = [repr(float(values[f][j])) for f in self.fields]
+            lines.append(",".join([str(chunk), str(point), *cells]))
+        new = not self.path.exists()
+        with open(self.path, "a") as f:
+            f.write(("" if not new else self.header + "\n") + "\n".join(lines) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        self._rows[chunk] = lines
+
+    def load(self) -> dict[str, np.ndarray]:
+        """All fields as ``[num_points]`` arrays ordered by point (every chunk must be done)."""
+        missing = sorted(set(range(self.num_chunks)) - set(self._rows))
+        if missing:
+            raise RuntimeError(f"{self.path} is missing chunks {missing[:5]}")
+        rows = [r.split(",") for c in range(self.num_chunks) for r in self._rows[c]]
+        return {f: np.array([float(r[2 + i]) for r in rows]) for i, f in enumerate(self.fields)}
+
+
+def evaluate_points(
+    store: PointStore,
+    make_thetas: Callable[[np.ndarray], np.ndarray],
+    evaluate: Evaluate,
+    desc: str = "evaluate",
+    show_progress: bool = True,
+) -> dict[str, np.ndarray]:
+    """Evaluate every point not yet in ``store`` chunk by chunk, then return all fields.
+
+    ``make_thetas(points [k]) → θ [k, n]`` builds the parameter vectors of the given point
+    indices; ``evaluate(θ [C, n]) → {field: [C]}`` is the objective. Every chunk is padded to
+    ``store.chunk_size`` rows (repeating its last θ) so that it is evaluated as the same batch
+    shape whatever happened before.
+    """
+    todo = [c for c in range(store.num_chunks) if c not in store.done_chunks()]
+    with tqdm(total=store.num_points, initial=store.num_points - sum(len(store.chunk_points(c)) for c in todo),
+              desc=desc, unit="pt", disable=not show_progress, leave=False) as bar:
+        for chunk in todo:
+            points = store.chunk_points(chunk)
+            thetas = make_thetas(points)
+            pad = store.chunk_size - len(points)
+            if pad:
+                thetas = np.concatenate([thetas, np.repeat(thetas[-1:], pad, axis=0)])
+            out = evaluate(thetas)
+            store.append(chunk, {f: np.asarray(out[f])[: len(points)] for f in store.fields})
+            bar.update(len(points))
+    return store.load()
