@@ -27,13 +27,13 @@ def parse_alphas(spec: str) -> np.ndarray:
         if ":" in spec:
             start, stop, num = spec.split(":")
             start, stop, n = float(start), float(stop), int(num)
-            if n < 1:
-                raise InputError(f"the α range {spec!r} is empty; expected start:stop:num with num >= 1")
-            grid = np.linspace(start, stop, n)
         else:
-            grid = np.array([float(x) for x in spec.split(",") if x.strip()], dtype=np.float64)
+            values = [float(x) for x in spec.split(",") if x.strip()]
     except ValueError:
         raise InputError(f"expected α as start:stop:num (e.g. {DEFAULT_ALPHAS}) or a comma list, got {spec!r}") from None
+    if ":" in spec and n < 1:
+        raise InputError(f"the α range {spec!r} is empty; expected start:stop:num with num >= 1")
+    grid = np.linspace(start, stop, n) if ":" in spec else np.array(values, dtype=np.float64)
     if grid.size == 0:
         raise InputError(f"the α range {spec!r} is empty")
     if not np.all(np.isfinite(grid)):

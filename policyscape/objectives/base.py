@@ -38,6 +38,7 @@ class Objective(Protocol):
     """Anything that evaluates a batch of flat parameter vectors."""
 
     name: str
+    fields: tuple[str, ...]  # the keys evaluate() returns, "value" first
 
     @property
     def num_params(self) -> int: ...
@@ -55,6 +56,7 @@ class JaxObjective:
     """
 
     name: str = "objective"
+    fields: tuple[str, ...] = ("value",)
 
     @property
     def num_params(self) -> int:

@@ -66,6 +66,7 @@ def exact_terms(
 
 
 class ExactObjective(JaxObjective):
+    fields = ("value", "return", "entropy", "mean_entropy")
     """``J(θ; τ, c)`` of a tabular MDP under a linear softmax policy (module docstring).
 
     ``evaluate(thetas [B, n])`` returns numpy arrays ``value``, ``return``, ``entropy``

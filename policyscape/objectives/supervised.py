@@ -63,6 +63,8 @@ class DigitsLogReg(JaxObjective):
     data) and ``accuracy``, each ``[B]``.
     """
 
+    fields = ("value", "cross_entropy", "accuracy")
+
     def __init__(self, l2: float = 1e-3) -> None:
         l2 = float(l2)
         if not (np.isfinite(l2) and l2 > 0):

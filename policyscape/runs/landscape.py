@@ -62,10 +62,6 @@ def _prepare(out: Path | str, config: dict) -> RunDir:
     return run
 
 
-def _store_fields(objective: Objective, theta: np.ndarray) -> list[str]:
-    return list(objective.evaluate(theta[None, :]).keys())
-
-
 def run_perturb(
     objective: Objective,
     at: Point,
@@ -106,7 +102,7 @@ def run_perturb(
     directions = np.load(run.file("directions.npy"))
 
     n_points = pert.num_points(config.directions, len(config.alphas))
-    store = PointStore(run.file("points/perturb.csv"), _store_fields(objective, theta0), n_points, config.chunk_size)
+    store = PointStore(run.file("points/perturb.csv"), list(objective.fields), n_points, config.chunk_size)
     values = evaluate_points(
         store,
         lambda p: pert.perturbation_thetas(theta0, directions, config.alphas, p),
@@ -119,10 +115,6 @@ def run_perturb(
     run.write_csv("perturbations.csv", header, rows)
     summary = {"env_id": env_id, "objective": objective.name, "variant": variant, "at": at.label,
                "num_params": objective.num_params, "directions": config.directions, **summary}
-    grad = getattr(objective, "grad", None)
-    if callable(grad):
-        g = grad(theta0)
-        summary["gradient_norm"] = float(np.linalg.norm(g))
     run.write_json("summary.json", summary)
     if figures:
         from policyscape.plots.landscape import plot_perturb
@@ -161,7 +153,7 @@ def run_interpolate(
     columns: dict[str, list] = {"variant": [], "alpha": [], "distance": []}
     results = {}
     for v, (label, objective) in enumerate(objectives.items()):
-        fields = _store_fields(objective, thetas[0])
+        fields = list(objective.fields)
         store = PointStore(run.file(f"points/variant_{v:03d}.csv"), fields, alphas.size, chunk_size)
         values = evaluate_points(store, lambda p: thetas[p], objective.evaluate, desc=f"interpolate {label}",
                                  show_progress=show_progress)
@@ -242,7 +234,7 @@ def run_plane(
     np_buf = __import__("io").BytesIO()
     np.save(np_buf, np.stack([d1, d2]))
     run.write_bytes("directions.npy", np_buf.getvalue())
-    fields = _store_fields(objective, theta0)
+    fields = list(objective.fields)
     store = PointStore(run.file("points/plane.csv"), fields, grid * grid, chunk_size)
     values = evaluate_points(store, lambda p: pl.plane_thetas(theta0, d1, d2, axis, p), objective.evaluate,
                              desc="plane", show_progress=show_progress)
