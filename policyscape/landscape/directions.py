@@ -1,8 +1,10 @@
 """Random directions in parameter space, reproducible from a seed.
 
-Direction ``i`` is drawn from ``SeedSequence(seed, spawn_key=(i,))``, so it depends only on
-the run seed and its own index: asking for more directions extends a set, and any worker
-can rebuild any direction. Directions are saved with every run (``directions.npy``).
+Direction ``i`` is row ``i mod 64`` of a block of 64 Gaussian vectors drawn from
+``SeedSequence(seed, spawn_key=(i // 64,))``, so it depends only on the run seed and its
+own index: asking for more directions extends a set, and any worker can rebuild any
+direction (blocks only save generator set-ups). Directions are saved with every run
+(``directions.npy``).
 
 - ``gaussian_directions``: ``d ~ N(0, I)`` normalized to unit length (the paper).
 - ``filter_normalized``: Li et al. (2018): within each parameter group (a "filter": for the
@@ -18,17 +20,22 @@ import numpy as np
 from policyscape.errors import InputError
 
 
+BLOCK = 64
+
+
 def gaussian_directions(num_params: int, num_directions: int, seed: int, first: int = 0) -> np.ndarray:
     """Unit-norm Gaussian directions ``first … first + num_directions − 1`` → [num_directions, n]."""
     if num_directions < 1:
         raise InputError(f"number of directions must be >= 1, got {num_directions}")
     if seed < 0:
         raise InputError(f"seed must be an integer >= 0, got {seed}")
-    rows = []
-    for i in range(first, first + num_directions):
-        d = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(i,))).standard_normal(num_params)
-        rows.append(d / np.linalg.norm(d))
-    return np.stack(rows)
+    last = first + num_directions
+    blocks = [
+        np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(b,))).standard_normal((BLOCK, num_params))
+        for b in range(first // BLOCK, (last - 1) // BLOCK + 1)
+    ]
+    d = np.concatenate(blocks)[first - (first // BLOCK) * BLOCK :][:num_directions]
+    return d / np.linalg.norm(d, axis=1, keepdims=True)
 
 
 def filter_normalized(directions: np.ndarray, theta: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
