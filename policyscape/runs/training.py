@@ -7,7 +7,9 @@ Layout of the run directory::
     final.csv                 seed, return, value, gap_to_optimal, optimal (one row per seed)
     checkpoints/update_NNNNNN.npz   θ of every seed (self-describing, see runs.checkpoint)
     final.npz                 θ of every seed after the last update (use ``final.npz@K`` for seed K)
-    summary.json              optimal value, final returns, frac_optimal, timings
+    summary.json              optimal value, final returns, frac_optimal (final return within 1e-2 of
+                              the optimum), greedy_returns / frac_greedy_optimal (the argmax policy's
+                              return: which optimum each seed is heading to), timings
     learning_curves.png, final_returns.png
 """
 
@@ -20,10 +22,11 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from policyscape.envs.registry import make_tabular
-from policyscape.envs.tabular import optimal_value
+from policyscape.envs.tabular import TabularMDP, optimal_value, policy_value
 from policyscape.objectives.exact import ExactObjective
 from policyscape.optimize.exact_pg import CURVE_NAMES, ExactTrainConfig, ExactTrainResult, train_exact
 from policyscape.plots.training import plot_training_run
+from policyscape.policies.softmax import TabularSoftmaxPolicy
 from policyscape.runs.checkpoint import save_checkpoint
 from policyscape.runs.rundir import RunDir
 
@@ -31,10 +34,23 @@ POLICY_KIND = "tabular-softmax"
 OPTIMAL_TOLERANCE = 1e-2
 
 
-def summarize(env_id: str, optimal: float, result: ExactTrainResult, tolerance: float = OPTIMAL_TOLERANCE) -> dict:
-    """Summary numbers of a training result: each seed's final return and the fraction near the optimum."""
+def greedy_returns(mdp: TabularMDP, thetas: np.ndarray) -> np.ndarray:
+    """Return of the deterministic argmax policy of each θ [K, n] → [K] (which optimum a seed is heading to)."""
+    policy = TabularSoftmaxPolicy(mdp.num_states, mdp.num_actions)
+    out = []
+    for theta in thetas:
+        greedy = np.eye(mdp.num_actions)[np.argmax(np.asarray(policy.logits(theta)), axis=1)]
+        out.append(float(mdp.p0 @ policy_value(mdp, greedy)))
+    return np.array(out)
+
+
+def summarize(
+    env_id: str, mdp: TabularMDP, optimal: float, result: ExactTrainResult, tolerance: float = OPTIMAL_TOLERANCE
+) -> dict:
+    """Summary numbers of a training result: final returns, the fraction near the optimum, greedy returns."""
     final_returns = result.curves["return"][-1]
     reached = np.abs(final_returns - optimal) <= tolerance
+    greedy = greedy_returns(mdp, result.final_params)
     return {
         "env_id": env_id,
         "optimal_value": optimal,
@@ -42,6 +58,8 @@ def summarize(env_id: str, optimal: float, result: ExactTrainResult, tolerance: 
         "seeds": int(final_returns.size),
         "final_returns": final_returns,
         "frac_optimal": float(reached.mean()),
+        "greedy_returns": greedy,
+        "frac_greedy_optimal": float(np.mean(np.abs(greedy - optimal) <= tolerance)),
         "mean_final_return": float(final_returns.mean()),
         "median_final_return": float(np.median(final_returns)),
     }
@@ -70,7 +88,7 @@ def run_exact_training(
     columns = [result.curves[k].ravel() for k in ("tau", *[c for c in CURVE_NAMES if c != "tau"])]
     run.write_csv("curves.csv", ["update", "seed", "tau", *[c for c in CURVE_NAMES if c != "tau"]], zip(updates, seeds, *columns))
 
-    summary = summarize(env_id, optimal, result)
+    summary = summarize(env_id, mdp, optimal, result)
     final = result.curves["return"][-1]
     run.write_csv(
         "final.csv",

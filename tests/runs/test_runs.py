@@ -99,3 +99,18 @@ def test_cli_refuses_different_run_in_same_dir(tmp_path):
     before = (out / "summary.json").read_text()
     assert main([*args, "--lr", "0.2"]) == 2
     assert (out / "summary.json").read_text() == before
+
+
+def test_greedy_returns_of_deterministic_corners():
+    from policyscape.envs.gridworlds import symmetric_gridworld
+    from policyscape.policies.softmax import TabularSoftmaxPolicy
+    from policyscape.runs.training import greedy_returns
+
+    mdp = symmetric_gridworld()
+    policy = TabularSoftmaxPolicy(mdp.num_states, mdp.num_actions)
+    thetas = []
+    for action in (1, 3):  # always right → 5γ⁴, always down → 4.5γ⁴, even when only slightly preferred
+        logits = np.zeros((mdp.num_states, 4))
+        logits[:, action] = 0.01
+        thetas.append(policy.from_logits(logits))
+    np.testing.assert_allclose(greedy_returns(mdp, np.stack(thetas)), [5 * 0.99**4, 4.5 * 0.99**4], rtol=1e-12)
