@@ -40,7 +40,7 @@ def plot_perturb(path: Path | str) -> list[Path]:
         ax.ticklabel_format(style="sci", scilimits=(-2, 3))
         ax.tick_params(axis="x", labelrotation=30)
         ax.legend(fontsize=7, loc="lower left", framealpha=0.8)
-    fig.suptitle(f"{summary['env_id']} at {summary['at']}: paired random perturbations", fontsize=10)
+    fig.suptitle(f"{summary['env_id']} at {_short(summary['at'])}: paired random perturbations", fontsize=10)
     paths.append(save_figure(fig, run.file("perturb_scatter.png")))
 
     fig, axes = plt.subplots(len(alphas), 2, figsize=(10, 3.2 * len(alphas)), squeeze=False)
@@ -70,10 +70,15 @@ def plot_interpolation(path: Path | str) -> list[Path]:
         axes[0].axvline(k, color="k", lw=0.5, ls=":")
         if k < 2:
             axes[1].axvline(k * summary["segment_length"], color="k", lw=0.5, ls=":")
-    axes[0].set(xlabel="α  (θ = (1 − α)θ0 + αθ1)", ylabel="objective", title=" → ".join(summary["anchors"]))
+    axes[0].set(xlabel="α  (θ = (1 − α)θ0 + αθ1)", ylabel="objective", title=" → ".join(map(_short, summary["anchors"])))
     axes[1].set(xlabel="distance from θ0  (α·‖θ1 − θ0‖)", title=f"{summary['env_id']}")
     axes[0].legend(fontsize=8)
     return [save_figure(fig, run.file("interpolation.png"))]
+
+
+def _short(label: str) -> str:
+    """A point label for a figure: the file name (and seed) of a checkpoint path, else the label."""
+    return Path(label).name if "/" in label else label
 
 
 def plot_plane(path: Path | str) -> list[Path]:
@@ -89,14 +94,14 @@ def plot_plane(path: Path | str) -> list[Path]:
     cs = ax2.contour(U, V, Z, levels=20, cmap="viridis")
     ax2.clabel(cs, fontsize=6)
     for ax in (ax1, ax2):
-        ax.plot([0], [0], "r*", ms=10, label=summary["at"])
+        ax.plot([0], [0], "r*", ms=10, label=_short(summary["at"]))
         if summary.get("towards"):
             ax.plot([1, 0], [0, 1], "wo", mec="k")
             for (x, y), lab in zip([(1, 0), (0, 1)], summary["towards"]):
-                ax.annotate(lab, (x, y), fontsize=7)
+                ax.annotate(_short(lab), (x, y), fontsize=7)
         ax.set(xlabel="u (d1)", ylabel="v (d2)")
         ax.set_aspect("equal")
-    ax1.set_title(f"{summary['env_id']}: plane through {summary['at']}", fontsize=9)
+    ax1.set_title(f"{summary['env_id']}: plane through {_short(summary['at'])}", fontsize=9)
     ax2.set_title("contours")
     ax1.legend(fontsize=7)
     return [save_figure(fig, run.file("plane.png"))]
