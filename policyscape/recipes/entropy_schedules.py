@@ -120,5 +120,6 @@ def plot_schedules(run: RunDir) -> Path:
         ax.text(1.01, i, f"{r['frac_optimal']:.0%} / {r['frac_greedy_optimal']:.0%}", transform=ax.get_yaxis_transform(), va="center")
     ax.axvline(rows[0]["optimal_value"], color="k", ls="--", lw=1)
     ax.set_yticks(range(len(rows)), [r["label"] for r in rows])
+    ax.invert_yaxis()  # same order as the table
     ax.set(xlabel="final return (dashed: optimal)", title=f"{summary['env_id']}: final returns per schedule\n(right: at optimum / greedy policy optimal)")
     return save_figure(fig, run.file("final_returns_by_schedule.png"))
