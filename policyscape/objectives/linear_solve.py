@@ -46,6 +46,10 @@ __all__ = ["DEFAULT_BATCH_SIZE", "map_in_chunks", "solve_diagonally_dominant"]
 #: 500–2,000 are equally good, 5,000 or one vmap over 10,000 is 3–4× slower.
 DEFAULT_BATCH_SIZE = 1000
 
+#: Above this size the unrolled elimination compiles too slowly (S steps, each its own kernel:
+#: 26 states compile in about a second, 501 (Taxi) in about 40 s); LAPACK's solve takes over.
+UNROLL_LIMIT = 128
+
 
 def _gauss_jordan(A: jax.Array, b: jax.Array) -> jax.Array:
     """Gauss–Jordan elimination without pivoting: ``A [S, S]``, ``b [S]`` → ``x [S]``.
@@ -72,9 +76,13 @@ def solve_diagonally_dominant(A: jax.Array, b: jax.Array) -> jax.Array:
     says why that is stable here), and nothing checks the assumption.
     Written for one instance: batch it with ``jax.vmap`` or :func:`map_in_chunks`.
     Differentiable in reverse and forward mode through ``jax.lax.custom_linear_solve``.
+    For ``S > UNROLL_LIMIT`` this is ``jnp.linalg.solve`` (LU with pivoting), which compiles
+    in constant time.
     """
     if A.ndim != 2 or A.shape[0] != A.shape[1] or b.shape != A.shape[:1]:
         raise ValueError(f"expected A [S, S] and b [S], got {A.shape} and {b.shape}")
+    if A.shape[0] > UNROLL_LIMIT:
+        return jnp.linalg.solve(A, b)
     return jax.lax.custom_linear_solve(
         lambda v: A @ v,
         b,

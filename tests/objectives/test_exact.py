@@ -137,3 +137,12 @@ def test_bad_theta(grid):
         ExactObjective(grid, entropy=-1.0)
     with pytest.raises(InputError, match="mix"):
         ExactObjective(grid, mix=1.5)
+
+
+def test_large_mdp_uses_lapack_path_and_stays_exact():
+    """145 states (> UNROLL_LIMIT): same value and gradient as the numpy reference."""
+    mdp = symmetric_gridworld(size=12)
+    objective = ExactObjective(mdp, entropy=0.05)
+    theta = objective.policy.initial_params(seed=1, num_seeds=1, scale=1.0)[0]
+    assert objective.evaluate(theta)["value"][0] == pytest.approx(reference.value(mdp, theta, 0.05), rel=1e-12)
+    np.testing.assert_allclose(objective.grad(theta), reference.policy_gradient(mdp, theta, 0.05), rtol=1e-9, atol=1e-12)
