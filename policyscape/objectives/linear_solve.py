@@ -25,8 +25,14 @@ arithmetic, is what costs.
 - :func:`map_in_chunks` — ``jax.lax.map`` with a batch size that keeps each chunk's
   matrices in cache (on the 26-state gridworld, 10,000 objectives in chunks of 1,000 run
   about 4× faster than one ``jax.vmap`` over all of them).
+- :func:`solve_lu` and :func:`lu_solve_pair` — LAPACK's LU with partial pivoting (one
+  ``getrf`` and two ``trsm`` per solve) for any nonsingular ``A``: it compiles in constant
+  time (about half the compile time of the elimination at 26 states) and runs within 1.5× of
+  it in a batch; ``lu_solve_pair`` solves with ``A`` and with ``Aᵀ`` from one factorization
+  (the exact policy gradient needs both). Derivatives go through JAX's rules for ``lu``, not
+  the implicit rule, so use them for values and hand-written gradients.
 
-The solve goes through ``jax.lax.custom_linear_solve`` (the elimination of ``Aᵀ`` is the
+``solve_diagonally_dominant`` goes through ``jax.lax.custom_linear_solve`` (the elimination of ``Aᵀ`` is the
 ``transpose_solve``), so derivatives are implicit — ``dx = A⁻¹ (db − dA x)`` — and never
 taken through the elimination: ``jax.grad``, ``jax.jvp`` and ``jax.hessian`` all work.
 Use float64 (``with jax.enable_x64(True): ...``) for exact MDP objectives.
@@ -40,7 +46,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-__all__ = ["DEFAULT_BATCH_SIZE", "map_in_chunks", "solve_diagonally_dominant"]
+__all__ = ["DEFAULT_BATCH_SIZE", "lu_solve_pair", "map_in_chunks", "solve_diagonally_dominant", "solve_lu"]
 
 #: Chunk size for :func:`map_in_chunks`, tuned on the 26-state gridworld (2-core CPU):
 #: 500–2,000 are equally good, 5,000 or one vmap over 10,000 is 3–4× slower.
@@ -102,3 +108,46 @@ def map_in_chunks(fn: Callable[[Any], Any], xs: Any, batch_size: int = DEFAULT_B
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     return jax.lax.map(fn, xs, batch_size=batch_size)
+
+
+def _lu(A: jax.Array):
+    lu, _, perm = jax.lax.linalg.lu(A)  # A[perm] = L U, L unit lower triangular
+    return lu, perm
+
+
+def _triangular(lu: jax.Array, b: jax.Array, lower: bool, transpose: bool) -> jax.Array:
+    x = jax.lax.linalg.triangular_solve(
+        lu, b[:, None], left_side=True, lower=lower, transpose_a=transpose, unit_diagonal=lower
+    )
+    return x[:, 0]
+
+
+def solve_lu(A: jax.Array, b: jax.Array) -> jax.Array:
+    """Solve ``A x = b`` for one ``A [S, S]``, ``b [S]`` by LU with partial pivoting → ``x [S]``.
+
+    Any nonsingular ``A``. Same call as :func:`solve_diagonally_dominant` (batch it with
+    ``jax.vmap``); differentiable through JAX's rules for ``lu`` and ``triangular_solve``,
+    but meant for values: the objectives take derivatives through the implicit rule instead.
+    """
+    if A.ndim != 2 or A.shape[0] != A.shape[1] or b.shape != A.shape[:1]:
+        raise ValueError(f"expected A [S, S] and b [S], got {A.shape} and {b.shape}")
+    lu, perm = _lu(A)
+    return _triangular(lu, _triangular(lu, b[perm], lower=True, transpose=False), lower=False, transpose=False)
+
+
+def lu_solve_pair(A: jax.Array, b: jax.Array, c: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """``(A⁻¹ b, A⁻ᵀ c)`` for one ``A [S, S]`` and ``b, c [S]`` from a single LU factorization.
+
+    With ``A[perm] = L U``: ``A x = b`` is ``L U x = b[perm]``, and ``Aᵀ y = c`` is
+    ``Uᵀ Lᵀ y[perm] = c``. Four triangular solves, one ``getrf``. (Two independent LAPACK
+    solves in one compiled loop, ``jnp.linalg.solve(A, b)`` and ``jnp.linalg.solve(A.T, c)``,
+    intermittently hung XLA's CPU runtime in our tests with jax 0.10.2; one factorization
+    per instance did not.)
+    """
+    if A.ndim != 2 or A.shape[0] != A.shape[1] or b.shape != A.shape[:1] or c.shape != A.shape[:1]:
+        raise ValueError(f"expected A [S, S], b [S] and c [S], got {A.shape}, {b.shape} and {c.shape}")
+    lu, perm = _lu(A)
+    x = _triangular(lu, _triangular(lu, b[perm], lower=True, transpose=False), lower=False, transpose=False)
+    w = _triangular(lu, _triangular(lu, c, lower=False, transpose=True), lower=True, transpose=True)
+    y = jnp.zeros_like(w).at[perm].set(w)
+    return x, y

@@ -3,29 +3,52 @@
 Every seed's θ is a row of one ``[K, n]`` array; one update computes the exact gradient of
 ``J(θ; τ_t, c)`` for all rows with ``jax.vmap`` and applies an optax optimizer to the
 whole array (sgd, adam and rmsprop act elementwise, so one optimizer state serves all
-seeds). Updates run inside ``jax.lax.scan``, in segments between checkpoints. The entropy
-weight decays multiplicatively: ``τ_t = τ_0 · decay^t`` at update ``t = 0, 1, …``.
+seeds). The entropy weight decays multiplicatively: ``τ_t = τ_0 · decay^t`` at update
+``t = 0, 1, …``.
+
+The gradient is the policy-gradient theorem's (``objectives.exact.exact_policy_gradient``:
+one LU factorization of ``I − γ P_π`` per θ gives the occupancy and the soft values), which
+equals autodiff of the closed form to rounding and costs less. Updates run in a compiled
+loop, one call per segment between checkpoints; the compiled segment is module-level and
+takes the MDP, τ schedule, learning rate and segment length as arguments, so it compiles
+once per (shapes, mixing coefficient, optimizer, checkpoint interval) for the whole process,
+and a shorter last segment reuses it.
+
+Importing this module is cheap (numpy only): the CLI needs :class:`ExactTrainConfig` for its
+flags; JAX, optax and the objective are imported by :func:`train_exact`.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass
-from typing import Callable, Literal
+from typing import TYPE_CHECKING, Callable, Literal
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-import optax
 
-from policyscape._jax import float64
 from policyscape.errors import InputError
-from policyscape.objectives.exact import ExactObjective
 
-OPTIMIZERS: dict[str, Callable[[float], optax.GradientTransformation]] = {
-    "sgd": optax.sgd,
-    "adam": optax.adam,
-    "rmsprop": optax.rmsprop,
+if TYPE_CHECKING:
+    import jax
+    import optax
+
+    from policyscape.objectives.exact import ExactObjective
+
+
+def _optax(name: str) -> Callable[[float], "optax.GradientTransformation"]:
+    def make(learning_rate):
+        import optax  # imported on first use: the CLI imports this module for its flags only
+
+        return getattr(optax, name)(learning_rate)
+
+    make.__name__ = make.__qualname__ = name
+    make.__doc__ = f"optax.{name}(learning_rate)"
+    return make
+
+
+OPTIMIZERS: dict[str, Callable[[float], "optax.GradientTransformation"]] = {
+    name: _optax(name) for name in ("sgd", "adam", "rmsprop")
 }
 CURVE_NAMES = ("return", "value", "entropy", "mean_entropy", "tau")
 
@@ -96,43 +119,53 @@ def tau_schedule(tau0: float, decay: float, num: int) -> np.ndarray:
     return tau0 * decay ** np.arange(num, dtype=np.float64)
 
 
-def _metrics(terms, value) -> dict[str, jax.Array]:
+def _metrics(terms, tau) -> dict[str, jax.Array]:
+    value = terms.ret + tau * terms.discounted_entropy
     return {"return": terms.ret, "value": value, "entropy": terms.discounted_entropy, "mean_entropy": terms.mean_entropy}
 
 
-def _training_fns(objective: ExactObjective, optimizer: optax.GradientTransformation):
-    """jit-compiled (segment, metrics) functions.
+@functools.cache
+def _segment_fn():
+    """The jit-compiled :func:`_segment` (built on first use; its compilation cache lives as long as the process)."""
+    import jax
 
-    ``segment(θ [K,n], opt_state, τ [T]) → (θ, opt_state, metrics [T, K] each)`` scans T updates;
-    ``metrics(θ [K,n], τ) → metrics [K] each`` evaluates without updating (for the final θ).
+    return jax.jit(_segment, static_argnames=("policy", "mix", "optimizer"))
+
+
+def _segment(params, opt_state, taus, num_updates, final_tau, lr, P, R, p0, nonterminal, gamma, *, policy, mix, optimizer):
+    """``num_updates`` (≤ len(taus), traced) updates of θ [K, n] → (θ, opt_state, metrics, final metrics).
+
+    ``metrics[k]`` are ``[L, K]`` (L = len(taus); row t describes the θ that update t starts
+    from, at τ = taus[t]; rows ≥ num_updates are zero); ``final metrics`` ``[K]`` describe the
+    θ after the last update at ``final_tau``.
     """
+    import jax
+    import jax.numpy as jnp
 
-    def objective_with_aux(theta, tau):
-        t = objective.terms(theta)
-        return t.ret + tau * t.discounted_entropy, t
+    from policyscape.objectives.exact import exact_policy_gradient, exact_terms
+    from policyscape.objectives.linear_solve import solve_lu
 
-    value_and_grad = jax.vmap(jax.value_and_grad(objective_with_aux, has_aux=True), in_axes=(0, None))
+    opt = OPTIMIZERS[optimizer](lr)
+    grad_fn = jax.vmap(
+        lambda th, tau: exact_policy_gradient(th, tau, P, R, p0, nonterminal, gamma, policy, mix), in_axes=(0, None)
+    )
+    K = params.shape[0]
+    buffers = {k: jnp.zeros((taus.shape[0], K), params.dtype) for k in CURVE_NAMES if k != "tau"}
 
-    def step(carry, tau):
-        params, opt_state = carry
-        (value, terms), grads = value_and_grad(params, tau)
-        updates, opt_state = optimizer.update(-grads, opt_state, params)  # ascent
-        return (optax.apply_updates(params, updates), opt_state), _metrics(terms, value)
+    def body(t, carry):
+        params, opt_state, buffers = carry
+        tau = taus[t]
+        grads, terms = grad_fn(params, tau)
+        updates, opt_state = opt.update(-grads, opt_state, params)  # ascent
+        params = params + updates
+        buffers = {k: buffers[k].at[t].set(v) for k, v in _metrics(terms, tau).items()}
+        return params, opt_state, buffers
 
-    @jax.jit
-    def segment(params, opt_state, taus):
-        (params, opt_state), metrics = jax.lax.scan(step, (params, opt_state), taus)
-        return params, opt_state, metrics
-
-    @jax.jit
-    def metrics(params, tau):
-        value, terms = jax.vmap(objective_with_aux, in_axes=(0, None))(params, tau)
-        return _metrics(terms, value)
-
-    return segment, metrics
+    params, opt_state, buffers = jax.lax.fori_loop(0, num_updates, body, (params, opt_state, buffers))
+    final_terms = jax.vmap(lambda th: exact_terms(th, P, R, p0, nonterminal, gamma, policy, mix, solve=solve_lu))(params)
+    return params, opt_state, buffers, _metrics(final_terms, final_tau)
 
 
-@float64
 def train_exact(
     objective: ExactObjective,
     config: ExactTrainConfig,
@@ -142,13 +175,27 @@ def train_exact(
 
     ``objective`` fixes the MDP and the mixing coefficient; τ comes from the config's
     schedule. ``progress(n)`` is called after every segment with the number of updates done.
+    Runs in float64 whatever JAX's global setting.
     """
+    import jax
+
     config.validate()
+    with jax.enable_x64(True):
+        return _train(objective, config, progress)
+
+
+def _train(objective, config, progress) -> ExactTrainResult:
+    import jax.numpy as jnp
+
+    segment = _segment_fn()
     objective = objective.with_variant(entropy=config.entropy, mix=config.mix)
     optimizer = OPTIMIZERS[config.optimizer](config.lr)
-    run_segment, final_metrics = _training_fns(objective, optimizer)
     init = objective.policy.initial_params(config.seed, config.seeds, config.init_scale)
     taus = tau_schedule(config.entropy, config.entropy_decay, config.updates + 1)
+    length = min(config.checkpoint_every, config.updates)  # every segment fits the compiled size
+    padded_taus = np.concatenate([taus, np.zeros(length)])
+    mdp_args = (*objective._arrays(), objective.mdp.gamma)
+    static = {"policy": objective.policy, "mix": objective.mix, "optimizer": config.optimizer}
 
     params = jnp.asarray(init)
     opt_state = optimizer.init(params)
@@ -156,15 +203,17 @@ def train_exact(
     pieces: list[dict[str, np.ndarray]] = []
     done = 0
     while done < config.updates:
-        length = min(config.checkpoint_every - done % config.checkpoint_every, config.updates - done)
-        params, opt_state, metrics = run_segment(params, opt_state, jnp.asarray(taus[done : done + length]))
-        pieces.append({k: np.asarray(v) for k, v in metrics.items()})
-        done += length
+        todo = min(config.checkpoint_every - done % config.checkpoint_every, config.updates - done)
+        params, opt_state, metrics, final = segment(
+            params, opt_state, padded_taus[done : done + length], todo, taus[done + todo], config.lr, *mdp_args, **static
+        )
+        pieces.append({k: np.asarray(v)[:todo] for k, v in metrics.items()})
+        done += todo
         checkpoints[done] = np.asarray(params)
         if progress is not None:
-            progress(length)
+            progress(todo)
 
-    pieces.append({k: np.asarray(v)[None] for k, v in final_metrics(params, taus[-1]).items()})
+    pieces.append({k: np.asarray(v)[None] for k, v in final.items()})
     curves = {k: np.concatenate([p[k] for p in pieces]) for k in CURVE_NAMES if k != "tau"}
     curves["tau"] = np.broadcast_to(taus[:, None], curves["return"].shape).copy()
     return ExactTrainResult(curves=curves, checkpoints=checkpoints, initial_params=init)
