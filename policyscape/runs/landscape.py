@@ -94,11 +94,7 @@ def run_perturb(
     }
     run = _prepare(out, run_config)
     if not run.file("directions.npy").exists():
-        import io
-
-        buf = io.BytesIO()
-        np.save(buf, directions)
-        run.write_bytes("directions.npy", buf.getvalue())
+        run.write_npy("directions.npy", directions)
     directions = np.load(run.file("directions.npy"))
 
     n_points = pert.num_points(config.directions, len(config.alphas))
@@ -231,9 +227,7 @@ def run_plane(
                   "at": at.fingerprint(), "directions": direction_source, "grid": grid, "span": [lo, hi],
                   "chunk_size": chunk_size}
     run = _prepare(out, run_config)
-    np_buf = __import__("io").BytesIO()
-    np.save(np_buf, np.stack([d1, d2]))
-    run.write_bytes("directions.npy", np_buf.getvalue())
+    run.write_npy("directions.npy", np.stack([d1, d2]))
     fields = list(objective.fields)
     store = PointStore(run.file("points/plane.csv"), fields, grid * grid, chunk_size)
     values = evaluate_points(store, lambda p: pl.plane_thetas(theta0, d1, d2, axis, p), objective.evaluate,

@@ -148,6 +148,11 @@ class RunDir:
                 columns[key] = np.array(values)
         return columns
 
+    def write_npy(self, name: str, array: np.ndarray) -> Path:
+        buf = io.BytesIO()
+        np.save(buf, np.asarray(array))
+        return self.write_bytes(name, buf.getvalue())
+
     def write_bytes(self, name: str, data: bytes) -> Path:
         atomic_write_bytes(self.file(name), data)
         return self.file(name)
