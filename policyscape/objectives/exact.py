@@ -46,7 +46,7 @@ from policyscape._jax import float64
 from policyscape.envs.tabular import TabularMDP
 from policyscape.errors import InputError
 from policyscape.objectives.base import JaxObjective, as_theta_batch
-from policyscape.objectives.linear_solve import lu_solve_pair, solve_diagonally_dominant, solve_lu
+from policyscape.objectives.linear_solve import lu_solve_pair, solve_diagonally_dominant
 from policyscape.policies.softmax import TabularSoftmaxPolicy, check_mix, entropy
 
 

@@ -99,7 +99,7 @@ def test_gridworld_deltas_recomputed_independently(tmp_path, gridworld_theta, en
     objective = make_objective("policyscape/SymmetricGridworld-v0", entropy, mix)
     config = pert.PerturbConfig(alphas=(0.1, 1.0), directions=50, seed=3, chunk_size=64)
     out = tmp_path / "grid"
-    summary = run_perturb(objective, Point(gridworld_theta, "θ"), config, out, "policyscape/SymmetricGridworld-v0",
+    run_perturb(objective, Point(gridworld_theta, "θ"), config, out, "policyscape/SymmetricGridworld-v0",
                           {"entropy": entropy, "mix": mix}, show_progress=False, figures=False)
     d = np.load(out / "directions.npy")
     np.testing.assert_array_equal(d, gaussian_directions(108, 50, seed=3))
