@@ -115,3 +115,14 @@ def test_gridworld_deltas_recomputed_independently(tmp_path, gridworld_theta, en
     saved = json.loads((out / "summary.json").read_text())
     assert saved["value_at_theta0"] == pytest.approx(base, rel=1e-12)
     assert abs(sum(saved["per_alpha"][0]["fractions"].values()) - 1.0) < 1e-12
+
+
+def test_plot_redraws_figures_from_saved_files(tmp_path):
+    from policyscape.cli import main
+
+    perturb_toy("toy/saddle", (0, 0), tmp_path, directions=50, alphas=(0.1, 0.5))
+    out = tmp_path / "toy_saddle"
+    table_before = (out / "perturbations.csv").read_text()
+    assert main(["plot", str(out)]) == 0
+    assert (out / "perturb_scatter.png").stat().st_size > 10_000 and (out / "perturb_spectra.png").is_file()
+    assert (out / "perturbations.csv").read_text() == table_before  # nothing recomputed
