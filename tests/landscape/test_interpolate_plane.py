@@ -68,3 +68,24 @@ def test_plane_towards_points_hits_them(tmp_path):
     assert value[(0.0, 1.0)] == pytest.approx(expected[2])
     with pytest.raises(InputError, match="exactly two --to"):
         run_plane(toy, Point(c, "c"), tmp_path / "q", "toy/goodfellow", {}, towards=[Point(b1, "B")])
+
+
+def test_cli_commands_draw_and_redraw_figures(tmp_path, capsys):
+    from policyscape.cli import main
+
+    runs = {
+        "interp": (["interpolate", "--env", "toy/goodfellow", "--at=goodfellow-start", "--to=goodfellow-end",
+                    "--alphas=-0.5:1.5:21", "--no-progress"], "interpolation.png"),
+        "plane": (["plane", "--env", "toy/goodfellow", "--at", "goodfellow-saddle", "--grid", "9", "--no-progress"], "plane.png"),
+        "hess": (["hessian", "--env", "toy/saddle", "--at", "0,0", "--directions", "100"], "hessian.png"),
+    }
+    for name, (argv, figure) in runs.items():
+        assert main([*argv, "--out", str(tmp_path / name)]) == 0, name
+        (tmp_path / name / figure).unlink()
+        assert main(["plot", str(tmp_path / name)]) == 0
+        assert (tmp_path / name / figure).is_file()
+    import json
+
+    hess = json.loads((tmp_path / "hess" / "summary.json").read_text())
+    assert hess["eigenvalues"] == pytest.approx([-4.0, 4.0])  # −2x² + 2y²
+    assert hess["random_curvature"]["mean"] == pytest.approx(0.0, abs=1e-12)
