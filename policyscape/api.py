@@ -55,17 +55,19 @@ def resolve_params(at: str | np.ndarray, env: str | None = None) -> tuple[np.nda
     return params.theta, env or params.env_id or DEFAULT_ENV_ID
 
 
-def objective_for(env_id: str, entropy: float = 0.0, mix: float = 0.0):
-    """Any objective by id: tabular (exact), ``toy/…`` or ``supervised/…`` (see objectives.registry)."""
+def objective_for(env_id: str, entropy: float = 0.0, mix: float = 0.0, sampling=None):
+    """Any objective by id: tabular (exact, or sampled with ``sampling``), ``toy/…``, ``supervised/…``,
+    or any Gymnasium id (sampled); see ``objectives.registry``."""
     from policyscape.objectives.registry import make_objective
 
-    return make_objective(env_id, entropy, mix)
+    return make_objective(env_id, entropy, mix, sampling)
 
 
-def evaluate(at: str | np.ndarray, env: str | None = None, entropy: float = 0.0, mix: float = 0.0) -> dict:
-    """Value (and whatever else the objective reports) at one θ; tabular MDPs add the optimal return."""
+def evaluate(at: str | np.ndarray, env: str | None = None, entropy: float = 0.0, mix: float = 0.0,
+             sampling=None) -> dict:
+    """Value (and whatever else the objective reports) at one θ; exact tabular MDPs add the optimal return."""
     theta, env_id = resolve_params(at, env)
-    objective = objective_for(env_id, entropy, mix)
+    objective = objective_for(env_id, entropy, mix, sampling)
     theta = as_theta_batch(theta, objective.num_params, what=f"theta for {env_id}")
     result = {"env_id": env_id, **{k: float(v[0]) for k, v in objective.evaluate(theta).items()}}
     if isinstance(objective, ExactObjective):

@@ -38,11 +38,12 @@ TABULAR_ENVS: dict[str, Callable[..., TabularMDP]] = {
 }
 
 
-def unknown_env_error(env_id: str, known: list[str]) -> InputError:
-    """An error naming ``env_id`` and the closest known ids."""
-    close = difflib.get_close_matches(env_id, known, n=3, cutoff=0.4)
+def unknown_env_error(env_id: str, known: list[str], others: list[str] | None = None) -> InputError:
+    """An error naming ``env_id``, the closest ids among ``known`` and ``others``, and listing ``known``."""
+    close = difflib.get_close_matches(env_id, [*known, *(others or [])], n=3, cutoff=0.4)
     hint = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
-    return InputError(f"unknown environment id {env_id!r}; {hint}known ids: {', '.join(known)}")
+    tail = " or any registered Gymnasium id" if others else ""
+    return InputError(f"unknown environment id {env_id!r}; {hint}known ids: {', '.join(known)}{tail}")
 
 
 def is_tabular(env_id: str) -> bool:

@@ -127,6 +127,8 @@ class PerturbConfig:
     """|Δ| below flat_tolerance·max(1, |O(θ0)|) is not significant (exact objectives)."""
     chunk_size: int = 1024
     """Points per evaluated batch (and per resumable chunk)."""
+    noise_evaluations: int = 16
+    """Re-evaluations of O(θ0) with fresh seeds that measure the noise of sampled objectives."""
 
     def validate(self) -> None:
         check_alphas(self.alphas)
@@ -138,6 +140,8 @@ class PerturbConfig:
             raise InputError(f"flat tolerance must be a finite number >= 0, got {self.flat_tolerance!r}")
         if self.chunk_size < 1:
             raise InputError(f"chunk size must be >= 1, got {self.chunk_size}")
+        if self.noise_evaluations < 0:
+            raise InputError(f"noise evaluations must be >= 0, got {self.noise_evaluations}")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -1,29 +1,92 @@
-"""One id → one objective: tabular ``policyscape/…`` ids (exact), ``toy/…`` and ``supervised/…``.
+"""One id → one objective: tabular ``policyscape/…`` ids (exact, or sampled on request),
+``toy/…``, ``supervised/…``, and any other Gymnasium id (sampled).
 
-Every landscape command resolves ``--env`` here. Objective variants (entropy weight τ, mixing
-coefficient c) apply to tabular MDPs only.
+Every command resolves ``--env`` here. The entropy weight τ and mixing coefficient c apply to
+the exact tabular objective; :class:`Sampling` options (σ, episodes, discount, common random
+numbers, time limit) to sampled objectives.
 """
 
 from __future__ import annotations
 
-from policyscape.envs.registry import TABULAR_ENVS, make_tabular, unknown_env_error
+import math
+from dataclasses import dataclass
+
 from policyscape.errors import InputError
 from policyscape.objectives.base import Objective
-from policyscape.objectives.exact import ExactObjective
-from policyscape.objectives.supervised import SUPERVISED_OBJECTIVES
-from policyscape.objectives.toy import TOY_OBJECTIVES
+
+#: Time limit of sampled episodes on tabular MDPs (which have none): γ^T ≤ 1e-6 truncates at
+#: most 1e-6 · max|r| / (1 − γ) of the discounted return.
+TABULAR_TRUNCATION = 1e-6
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Options of a sampled (Monte Carlo) objective; see ``objectives.sampled``."""
+
+    sigma: float = 0.1
+    episodes: int = 16
+    discount: float | None = None  # None: 0.995 (the paper), or the MDP's γ on tabular ids
+    crn: bool = True
+    seed: int = 0
+    max_steps: int | None = None
+
+
+def is_sampled_id(env_id: str) -> bool:
+    """True for ids that only have a sampled objective (not tabular, toy or supervised)."""
+    from policyscape.envs.registry import TABULAR_ENVS
+    from policyscape.objectives.supervised import SUPERVISED_OBJECTIVES
+    from policyscape.objectives.toy import TOY_OBJECTIVES
+
+    return env_id not in TABULAR_ENVS and env_id not in TOY_OBJECTIVES and env_id not in SUPERVISED_OBJECTIVES
 
 
 def known_ids() -> list[str]:
+    from policyscape.envs.registry import TABULAR_ENVS
+    from policyscape.objectives.supervised import SUPERVISED_OBJECTIVES
+    from policyscape.objectives.toy import TOY_OBJECTIVES
+
     return [*TABULAR_ENVS, *TOY_OBJECTIVES, *SUPERVISED_OBJECTIVES]
 
 
-def make_objective(env_id: str, entropy: float = 0.0, mix: float = 0.0) -> Objective:
-    """The objective of ``env_id`` under the variant (τ, c) → an :class:`Objective`."""
-    if env_id in TABULAR_ENVS:
+def make_objective(env_id: str, entropy: float = 0.0, mix: float = 0.0, sampling: Sampling | None = None) -> Objective:
+    """The objective of ``env_id``: exact on tabular ids unless ``sampling`` is given; sampled on Gymnasium ids."""
+    from policyscape.envs.registry import TABULAR_ENVS, make_tabular
+
+    if env_id in TABULAR_ENVS and sampling is None:
+        from policyscape.objectives.exact import ExactObjective
+
         return ExactObjective(make_tabular(env_id), entropy=entropy, mix=mix)
-    if env_id in TOY_OBJECTIVES or env_id in SUPERVISED_OBJECTIVES:
-        if entropy != 0.0 or mix != 0.0:
-            raise InputError(f"--entropy and --mix apply to tabular MDPs only; {env_id!r} takes neither (got {entropy}, {mix})")
+    if not is_sampled_id(env_id):
+        if entropy != 0.0 or mix != 0.0 or sampling is not None:
+            raise InputError(f"--entropy, --mix and sampling options (--sigma, --episodes, …) do not apply to "
+                             f"{env_id!r} (got entropy {entropy}, mix {mix})")
+        from policyscape.objectives.supervised import SUPERVISED_OBJECTIVES
+        from policyscape.objectives.toy import TOY_OBJECTIVES
+
         return TOY_OBJECTIVES[env_id] if env_id in TOY_OBJECTIVES else SUPERVISED_OBJECTIVES[env_id]()
-    raise unknown_env_error(env_id, known_ids())
+    import gymnasium
+
+    import policyscape.envs  # noqa: F401  (registers the policyscape/ ids with Gymnasium)
+
+    if env_id not in gymnasium.registry:
+        from policyscape.envs.registry import unknown_env_error
+
+        raise unknown_env_error(env_id, known_ids(), sorted(gymnasium.registry))
+    if entropy != 0.0 or mix != 0.0:
+        raise InputError(f"--entropy and --mix apply to exact tabular objectives; the sampled objective of {env_id!r} "
+                         f"takes --sigma instead (got entropy {entropy}, mix {mix})")
+    return _sampled(env_id, sampling or Sampling())
+
+
+def _sampled(env_id: str, s: Sampling) -> Objective:
+    from policyscape.envs.registry import TABULAR_ENVS, make_tabular
+    from policyscape.objectives.sampled import SampledObjective
+
+    discount, max_steps = s.discount, s.max_steps
+    if env_id in TABULAR_ENVS:
+        gamma = make_tabular(env_id).gamma
+        discount = gamma if discount is None else discount
+        if max_steps is None and gamma > 0:
+            max_steps = max(1, math.ceil(math.log(TABULAR_TRUNCATION) / math.log(gamma)))
+    return SampledObjective(env_id, sigma=s.sigma, episodes=s.episodes, discount=0.995 if discount is None else discount,
+                            crn=s.crn, seed=s.seed, max_steps=max_steps)

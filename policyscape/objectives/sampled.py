@@ -174,6 +174,7 @@ class SampledObjective:
     """
 
     fields = FIELDS
+    batch_invariant = True  # a θ's values depend only on (seed, θ): batches need no padding
 
     def __init__(self, env_id: str, policy_kind: str | None = None, sigma: float | None = 0.1, episodes: int = 16,
                  discount: float = 0.995, crn: bool = True, seed=0, max_steps: int | None = None, **policy_kw):

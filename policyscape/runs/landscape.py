@@ -53,6 +53,42 @@ def make_directions(objective: Objective, theta0: np.ndarray, num: int, seed: in
     return d
 
 
+def is_stochastic(objective: Objective) -> bool:
+    """Sampled (Monte Carlo) objectives report standard errors; exact ones do not."""
+    return "value_stderr" in objective.fields
+
+
+def measure_noise(objective: Objective, theta0: np.ndarray, evaluations: int) -> dict:
+    """Noise of O(θ0): its standard deviation over ``evaluations`` re-evaluations with fresh seeds.
+
+    Re-evaluation r uses the seed ``(objective.seed, 1 + r)`` (the analysis itself uses
+    ``objective.seed``), so the measurement is reproducible. Exact objectives have none: 0.
+    """
+    if not is_stochastic(objective) or evaluations < 2:
+        return {"std": 0.0, "evaluations": 0, "values": []}
+    base = objective.seed if isinstance(objective.seed, tuple) else (objective.seed,)
+    values = [float(objective.evaluate(theta0[None], seed=(*base, 1 + r))["value"][0]) for r in range(evaluations)]
+    return {"std": float(np.std(values, ddof=1)), "evaluations": evaluations, "values": values}
+
+
+def estimate_cost(objective: Objective, theta0: np.ndarray, num_points: int, probe: int = 8) -> dict:
+    """Environment steps and wall time a command will take, from a probe of ``probe`` copies of θ0.
+
+    For sampled objectives the steps per point are those of θ0's episodes (points near θ0 behave
+    alike); exact objectives take no environment steps.
+    """
+    import time
+
+    batch = np.repeat(theta0[None], min(probe, num_points), axis=0)
+    objective.evaluate(batch)  # warm-up (compilation, backend set-up)
+    started = time.perf_counter()
+    out = objective.evaluate(batch)
+    seconds = (time.perf_counter() - started) / batch.shape[0]
+    steps = float(np.mean(out["env_steps"])) if "env_steps" in out else 0.0
+    return {"points": num_points, "env_steps_per_point": steps, "env_steps": steps * num_points,
+            "seconds_per_point": seconds, "seconds": seconds * num_points}
+
+
 def _prepare(out: Path | str, config: dict) -> RunDir:
     run = RunDir(out)
     run.check_compatible(config)
@@ -104,12 +140,14 @@ def run_perturb(
         objective.evaluate,
         desc="perturb",
         show_progress=show_progress,
+        pad=not is_stochastic(objective),
     )
-    table, summary = pert.analyse(values["value"], config.alphas, config.directions, 0.0, config.flat_tolerance)
+    noise = measure_noise(objective, theta0, config.noise_evaluations)
+    table, summary = pert.analyse(values["value"], config.alphas, config.directions, noise["std"], config.flat_tolerance)
     header, rows = pert.table_rows(table)
     run.write_csv("perturbations.csv", header, rows)
     summary = {"env_id": env_id, "objective": objective.name, "variant": variant, "at": at.label,
-               "num_params": objective.num_params, "directions": config.directions, **summary}
+               "num_params": objective.num_params, "directions": config.directions, "noise": noise, **summary}
     run.write_json("summary.json", summary)
     if figures:
         from policyscape.plots.landscape import plot_perturb
@@ -151,7 +189,7 @@ def run_interpolate(
         fields = list(objective.fields)
         store = PointStore(run.file(f"points/variant_{v:03d}.csv"), fields, alphas.size, chunk_size)
         values = evaluate_points(store, lambda p: thetas[p], objective.evaluate, desc=f"interpolate {label}",
-                                 show_progress=show_progress)
+                                 show_progress=show_progress, pad=not is_stochastic(objective))
         results[label] = values
         columns["variant"] += [label] * alphas.size
         columns["alpha"] += list(alphas)
@@ -230,7 +268,7 @@ def run_plane(
     fields = list(objective.fields)
     store = PointStore(run.file("points/plane.csv"), fields, grid * grid, chunk_size)
     values = evaluate_points(store, lambda p: pl.plane_thetas(theta0, d1, d2, axis, p), objective.evaluate,
-                             desc="plane", show_progress=show_progress)
+                             desc="plane", show_progress=show_progress, pad=not is_stochastic(objective))
     i, j = np.divmod(np.arange(grid * grid), grid)
     run.write_csv("plane.csv", ["u", "v", *fields], zip(axis[j], axis[i], *[values[f] for f in fields]))
     V = values["value"].reshape(grid, grid)

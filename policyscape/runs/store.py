@@ -103,13 +103,15 @@ def evaluate_points(
     evaluate: Evaluate,
     desc: str = "evaluate",
     show_progress: bool = True,
+    pad: bool = True,
 ) -> dict[str, np.ndarray]:
     """Evaluate every point not yet in ``store`` chunk by chunk, then return all fields.
 
     ``make_thetas(points [k]) → θ [k, n]`` builds the parameter vectors of the given point
-    indices; ``evaluate(θ [C, n]) → {field: [C]}`` is the objective. Every chunk is padded to
-    ``store.chunk_size`` rows (repeating its last θ) so that it is evaluated as the same batch
-    shape whatever happened before.
+    indices; ``evaluate(θ [C, n]) → {field: [C]}`` is the objective. With ``pad``, every chunk is
+    padded to ``store.chunk_size`` rows (repeating its last θ) so that it is evaluated as the same
+    batch shape whatever happened before; objectives whose values do not depend on the batch
+    (sampled ones: each θ's episodes are seeded by the run seed alone) need no padding.
     """
     todo = [c for c in range(store.num_chunks) if c not in store.done_chunks()]
     with tqdm(total=store.num_points, initial=store.num_points - sum(len(store.chunk_points(c)) for c in todo),
@@ -117,9 +119,9 @@ def evaluate_points(
         for chunk in todo:
             points = store.chunk_points(chunk)
             thetas = make_thetas(points)
-            pad = store.chunk_size - len(points)
-            if pad:
-                thetas = np.concatenate([thetas, np.repeat(thetas[-1:], pad, axis=0)])
+            missing = store.chunk_size - len(points)
+            if pad and missing:
+                thetas = np.concatenate([thetas, np.repeat(thetas[-1:], missing, axis=0)])
             out = evaluate(thetas)
             store.append(chunk, {f: np.asarray(out[f])[: len(points)] for f in store.fields})
             bar.update(len(points))

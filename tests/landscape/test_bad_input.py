@@ -88,7 +88,7 @@ def test_gridworld_theta_length_and_unknown_id(tmp_path, capsys):
     assert_refused(tmp_path, ["perturb", "--at", "1,2,3"], capsys, "must have length 108")
     assert_refused(tmp_path, ["hessian", "--env", "toy/sadle", "--at", "0,0"], capsys, "did you mean 'toy/saddle'")
     assert_refused(tmp_path, ["perturb", "--env", "toy/saddle", "--at", "0,0", "--entropy", "0.1"], capsys,
-                   "apply to tabular MDPs only")
+                   "do not apply to 'toy/saddle'")
 
 
 @pytest.mark.parametrize("cmd", ["perturb", "interpolate", "plane", "hessian", "train", "evaluate", "plot"])

@@ -1,0 +1,518 @@
+"""REINFORCE on full trajectories (the paper's Section 3.2 trainer), many seeds at once.
+
+One update, for every seed's θ (a row of ``params [B, n]``), in the paper's form:
+
+1. run E = ``batch_episodes`` episodes of the stochastic policy π_θ (all B·E episodes step in
+   lockstep through one batched backend, :class:`Rollouts`);
+2. weight every step by its return-to-go ``G_t = Σ_{t'≥t} γ^{t'−t} r_t'`` (γ = 0.995),
+   standardized over all valid steps of that seed's batch, no baseline
+   (:func:`standardized_returns_to_go`);
+3. ascend ``ĝ = ∇θ (1/E) Σ_episodes Σ_t w_t log π_θ(a_t|s_t)`` (+ τ·∇H for a learned σ),
+   computed by JAX autodiff (:func:`reinforce_gradient`), with an optax optimizer (sgd by
+   default; rmsprop as the paper's option; adam). sgd/rmsprop/adam act elementwise, so one
+   optimizer state serves all seeds.
+
+Log-probabilities are those of the **unclipped** Gaussian sample; the environment sees the
+clipped action (as in the paper's code). Every ``eval_every`` updates θ is checkpointed and
+evaluated deterministically (σ = 0: the mean action; greedy argmax for a softmax policy).
+
+Randomness (never the clock), with ``s`` the config's ``seed``: episode k of seed-row b in
+the training batch of update u draws from ``SeedSequence(s, spawn_key=(0, u, b, k))``; episode k
+of every deterministic evaluation from ``SeedSequence(s, spawn_key=(1, k))`` (the same start
+states for every seed and every evaluation: common random numbers). Each sequence's two
+children give the reset seed and the action-noise generator, as in
+:func:`policyscape.objectives.sampled.episode_seed_sequence`. Initial θ: the policy's
+``initial_params(seed, B)`` (zeros for the linear policies, as in the paper's code).
+
+Importing this module is cheap (numpy only); JAX and optax are imported on first use.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import asdict, dataclass
+from typing import Callable, Literal, NamedTuple
+
+import numpy as np
+
+from policyscape.errors import InputError
+from policyscape.optimize.exact_pg import OPTIMIZERS
+from policyscape.policies.continuous import (
+    POLICY_KINDS,
+    LinearGaussian,
+    LinearGaussianLearnedStd,
+    LinearSoftmax,
+    MLPGaussian,
+    clip_actions,
+)
+
+BASELINES = ("none", "mean")
+CURVE_NAMES = ("update", "env_steps", "return", "return_stderr", "deterministic_return",
+               "deterministic_stderr", "entropy")
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+_HALF_LOG_2PIE = 0.5 * math.log(2.0 * math.pi * math.e)
+
+
+# --------------------------------------------------------------------------- returns-to-go
+
+
+def standardized_returns_to_go(rewards, mask, gamma: float, baseline: str = "none") -> np.ndarray:
+    """Per-step REINFORCE weights from rewards ``[..., N, T]`` → ``[..., N, T]``.
+
+    With ``mask[i, t] = 1`` while episode i runs (steps t < T_i)::
+
+        G_{i,t} = Σ_{t'=t}^{T_i − 1} γ^{t'−t} r_{i,t'}          (discounted return-to-go)
+        baseline="none":  w_{i,t} = (G_{i,t} − m) / s           (the paper's estimator)
+        baseline="mean":  w_{i,t} =  G_{i,t} − m                 (centred only)
+
+    where m and s (population std, ddof = 0) are taken over ALL valid (i, t) entries of the
+    batch, i.e. over the last two axes (leading axes, e.g. seeds, are separate batches).
+    Masked entries are 0. If s = 0 the weights are only centred. "none" means no learned or
+    explicit baseline — the batch standardization of Section 3.2 of the paper (REINFORCE,
+    Williams 1992, with returns-to-go standardized over the batch, γ = 0.995).
+    """
+    rewards = np.asarray(rewards, dtype=np.float64)
+    mask = np.asarray(mask).astype(bool)
+    if rewards.ndim < 2 or rewards.shape != mask.shape:
+        raise InputError(f"rewards and mask must have the same shape [..., N, T], got {rewards.shape} and {mask.shape}")
+    if not (0.0 <= float(gamma) <= 1.0):
+        raise InputError(f"gamma must be a number in [0, 1], got {gamma!r}")
+    if baseline not in BASELINES:
+        raise InputError(f"baseline must be one of {BASELINES}, got {baseline!r}")
+    r = np.where(mask, rewards, 0.0)
+    G = np.zeros_like(r)
+    running = np.zeros(r.shape[:-1])
+    for t in range(r.shape[-1] - 1, -1, -1):
+        running = np.where(mask[..., t], r[..., t] + gamma * running, 0.0)
+        G[..., t] = running
+    count = mask.sum(axis=(-2, -1), keepdims=True)
+    safe = np.maximum(count, 1)
+    mean = np.where(mask, G, 0.0).sum(axis=(-2, -1), keepdims=True) / safe
+    centred = np.where(mask, G - mean, 0.0)
+    if baseline == "mean":
+        return centred
+    std = np.sqrt((centred ** 2).sum(axis=(-2, -1), keepdims=True) / safe)
+    return centred / np.where(std > 0, std, 1.0)
+
+
+# --------------------------------------------------------------------------- JAX log-probs and gradient
+
+
+def jax_log_prob(policy, theta, obs, actions, sigma=None):
+    """log π_θ(a|s) in JAX for one flat ``theta [n]``: obs ``[..., D]``, actions ``[..., K]`` → ``[...]``.
+
+    Same θ layouts as ``policies.continuous`` (tested equal to their numpy ``log_prob``).
+    Gaussian kinds: ``actions`` are the unclipped samples, ``sigma`` the fixed σ
+    (``linear_gaussian_learned_std``: ``None`` uses the learned log σ). ``linear_softmax``:
+    integer ``actions [...]``; one-hot policies take integer states ``obs [...]``.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    def gaussian(mu, log_sigma):
+        z = (actions - mu) * jnp.exp(-log_sigma)
+        return jnp.sum(-0.5 * z * z - log_sigma - _HALF_LOG_2PI, axis=-1)
+
+    if isinstance(policy, LinearSoftmax):
+        D, A = policy.obs_dim, policy.num_actions
+        W, b = theta[: D * A].reshape(D, A), theta[D * A :]
+        if policy.one_hot:
+            s = jnp.asarray(obs)
+            s = s[..., 0] if s.ndim == jnp.ndim(actions) + 1 else s
+            phi = jax.nn.one_hot(s.astype(jnp.int32), D, dtype=theta.dtype)
+        else:
+            phi = obs
+        lp = jax.nn.log_softmax(phi @ W + b, axis=-1)
+        return jnp.take_along_axis(lp, jnp.asarray(actions).astype(jnp.int32)[..., None], axis=-1)[..., 0]
+    if isinstance(policy, (LinearGaussian, LinearGaussianLearnedStd)):
+        D, K = policy.obs_dim, policy.act_dim
+        mu = obs @ theta[: D * K].reshape(D, K) + theta[D * K : D * K + K]
+        if sigma is None:
+            if not isinstance(policy, LinearGaussianLearnedStd):
+                raise InputError("linear_gaussian needs sigma > 0 for log-probabilities, got None")
+            return gaussian(mu, theta[D * K + K :])
+        return gaussian(mu, jnp.log(sigma))
+    if isinstance(policy, MLPGaussian):
+        s, h, k = policy.sizes, obs, 0
+        for i in range(len(s) - 1):
+            W = theta[k : k + s[i] * s[i + 1]].reshape(s[i], s[i + 1])
+            k += s[i] * s[i + 1]
+            h = h @ W + theta[k : k + s[i + 1]]
+            k += s[i + 1]
+            if i < len(s) - 2:
+                h = jnp.tanh(h)
+        if sigma is None:
+            raise InputError("mlp_gaussian needs sigma > 0 for log-probabilities, got None")
+        return gaussian(h, jnp.log(sigma))
+    raise InputError(f"no JAX log-prob for policy {policy!r}")
+
+
+def _surrogate(theta, obs, actions, weights, mask, entropy, *, policy, sigma):
+    """(1/N) Σ_i Σ_t mask·w·log π(a|s)  (+ τ·H(σ) for a learned σ)."""
+    import jax.numpy as jnp
+
+    lp = jax_log_prob(policy, theta, obs, actions, sigma)
+    value = jnp.sum(jnp.where(mask, weights * lp, 0.0)) / weights.shape[0]
+    if isinstance(policy, LinearGaussianLearnedStd) and sigma is None:
+        D, K = policy.obs_dim, policy.act_dim
+        value = value + entropy * jnp.sum(theta[D * K + K :] + _HALF_LOG_2PIE)
+    return value
+
+
+@functools.cache
+def _grad_fns(policy, sigma):
+    """(single, batched) jitted gradients of :func:`_surrogate`; batched maps over a leading seed axis."""
+    import jax
+
+    g = jax.grad(functools.partial(_surrogate, policy=policy, sigma=sigma))
+    return jax.jit(g), jax.jit(jax.vmap(g, in_axes=(0, 0, 0, 0, 0, None)))
+
+
+def _check_sigma_for(policy, sigma):
+    if isinstance(policy, LinearSoftmax):
+        return None
+    if sigma is None:
+        if isinstance(policy, LinearGaussianLearnedStd):
+            return None
+        raise InputError(f"sigma (> 0) is required for {type(policy).__name__}, got None")
+    sigma = float(sigma)
+    if not (math.isfinite(sigma) and sigma > 0):
+        raise InputError(f"sigma must be a finite number > 0 for REINFORCE (log-probabilities), got {sigma!r}")
+    return sigma
+
+
+def reinforce_gradient(policy, theta, obs, actions, weights, mask, sigma=None, entropy: float = 0.0) -> np.ndarray:
+    """``∇θ [(1/N) Σ_i Σ_t mask_{i,t} w_{i,t} log π_θ(a_{i,t}|s_{i,t}) + τ·H(π_θ)]`` → [n] (float64).
+
+    theta [n]; obs [N, T, D] (``[N, T]`` integer states for one-hot softmax); actions
+    [N, T, K] unclipped samples (``[N, T]`` ints for softmax); weights, mask [N, T]; ``sigma``
+    the fixed σ of Gaussian kinds (``None`` for softmax or the learned σ). The entropy bonus
+    τ = ``entropy`` applies to ``linear_gaussian_learned_std`` with learned σ only, where
+    ``H = Σ_j (log σ_j + ½ log 2πe)``. JAX autodiff of :func:`jax_log_prob`, in float64.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    sigma = _check_sigma_for(policy, sigma)
+    theta = np.asarray(theta, dtype=np.float64)
+    if theta.shape != (policy.num_params,):
+        raise InputError(f"theta must have shape [{policy.num_params}], got {theta.shape}")
+    weights = np.asarray(weights, dtype=np.float64)
+    mask = np.asarray(mask).astype(bool)
+    if weights.ndim != 2 or weights.shape != mask.shape:
+        raise InputError(f"weights and mask must have the same shape [N, T], got {weights.shape} and {mask.shape}")
+    if np.shape(obs)[:2] != weights.shape or np.shape(actions)[:2] != weights.shape:
+        raise InputError(f"obs {np.shape(obs)} and actions {np.shape(actions)} must start with [N, T] = {weights.shape}")
+    single, _ = _grad_fns(policy, sigma)
+    with jax.enable_x64(True):
+        g = single(jnp.asarray(theta), jnp.asarray(obs, dtype=jnp.float64), jnp.asarray(actions), jnp.asarray(weights),
+                   jnp.asarray(mask), jnp.float64(entropy))
+        return np.asarray(g)
+
+
+# --------------------------------------------------------------------------- rollouts
+
+
+class EpisodeBatch(NamedTuple):
+    """B θ-rows × E episodes × T = max_steps steps; entries with ``mask = False`` are padding."""
+
+    obs: np.ndarray  # [B, E, T, *obs_shape] observation the action was taken in
+    actions: np.ndarray  # [B, E, T, K] unclipped samples (float) or [B, E, T] ints
+    rewards: np.ndarray  # [B, E, T]
+    mask: np.ndarray  # [B, E, T] bool, True while the episode runs
+    returns: np.ndarray  # [B, E] undiscounted episodic returns
+    steps: np.ndarray  # [B, E] episode lengths
+
+
+class Rollouts:
+    """Lockstep episodes of ``policy_kind`` on ``env_id`` that record what REINFORCE needs.
+
+    Env ids, policy construction, time limit and backends are those of
+    :class:`~policyscape.objectives.sampled.SampledObjective` (``BatchedLocomotion`` for the
+    MuJoCo locomotion ids, ``GymLoopBackend`` otherwise); one backend is kept per batch size.
+    """
+
+    def __init__(self, env_id: str, policy_kind: str | None = None, max_steps: int | None = None, **policy_kw):
+        from policyscape.objectives.sampled import SampledObjective
+
+        probe = SampledObjective(env_id, policy_kind, sigma=None if policy_kind == "linear_gaussian_learned_std" else 0.0,
+                                 episodes=1, max_steps=max_steps, **policy_kw)
+        self.env_id, self.policy_kind, self.policy = env_id, probe.policy_kind, probe.policy
+        self.max_steps = probe.max_steps
+        self.discrete = isinstance(self.policy, LinearSoftmax)
+        self.obs_shape = tuple(probe.observation_space.shape)
+        self.act_dim = 0 if self.discrete else int(probe.action_space.shape[0])
+        self.low, self.high = probe._low, probe._high
+        self._backends: dict = {}
+
+    def _backend(self, num_envs: int):
+        if num_envs not in self._backends:
+            from policyscape.envs.mujoco_batch import SPECS
+            from policyscape.objectives.sampled import GymLoopBackend
+
+            if self.env_id in SPECS:
+                from policyscape.envs.mujoco_batch import BatchedLocomotion
+
+                self._backends[num_envs] = BatchedLocomotion(self.env_id, num_envs, max_episode_steps=self.max_steps)
+            else:
+                self._backends[num_envs] = GymLoopBackend(self.env_id, num_envs, self.max_steps)
+        return self._backends[num_envs]
+
+    def run(self, thetas, episodes: int, seed_sequence: Callable[[int, int], np.random.SeedSequence],
+            sigma: float | None = None, deterministic: bool = False, record: bool = True) -> EpisodeBatch:
+        """thetas [B, n], E = ``episodes`` per θ → :class:`EpisodeBatch` (obs/actions None unless ``record``).
+
+        ``seed_sequence(b, k)`` gives episode k of row b its ``SeedSequence``; its children give
+        the reset seed and the noise generator (step t: the t-th standard normal [K] / uniform).
+        ``deterministic``: the mean action (Gaussian) or the argmax action (softmax), no noise.
+        """
+        thetas = np.asarray(thetas, dtype=np.float64)
+        B, E, T, K = thetas.shape[0], int(episodes), self.max_steps, self.act_dim
+        N = B * E
+        reset_seeds = np.zeros(N, dtype=np.int64)
+        rngs = []
+        for b in range(B):
+            for k in range(E):
+                reset_ss, noise_ss = seed_sequence(b, k).spawn(2)
+                reset_seeds[b * E + k] = int(reset_ss.generate_state(1, np.uint32)[0])
+                rngs.append(np.random.default_rng(noise_ss))
+        noise = None
+        if not deterministic:
+            noise = np.stack([g.random(T) if self.discrete else g.standard_normal((T, K)) for g in rngs])
+            noise = noise.reshape(B, E, T, *noise.shape[2:])
+        backend = self._backend(N)
+        obs = np.asarray(backend.reset(reset_seeds))
+        rec_obs = np.zeros((N, T, *obs.shape[1:]), dtype=np.float64) if record else None
+        rec_act = (np.zeros((N, T), np.int64) if self.discrete else np.zeros((N, T, K))) if record else None
+        rewards = np.zeros((N, T))
+        mask = np.zeros((N, T), dtype=bool)
+        active = np.ones(N, dtype=bool)
+        for t in range(T):
+            if not active.any():
+                break
+            obs_b = obs.reshape(B, E, *obs.shape[1:]).astype(np.float64, copy=False)
+            if self.discrete:
+                if deterministic:
+                    raw = np.argmax(self.policy.logits(thetas, obs_b), axis=-1)
+                else:
+                    raw = self.policy.act(thetas, obs_b, noise[:, :, t])
+                env_actions = raw.reshape(N)
+            else:
+                if deterministic:
+                    raw = self.policy.act(thetas, obs_b, np.zeros((B, E, K)), 0.0)
+                else:
+                    raw = self.policy.act(thetas, obs_b, noise[:, :, t], sigma)
+                env_actions = clip_actions(raw, self.low, self.high).reshape(N, K)
+            if record:
+                rec_obs[:, t] = obs
+                rec_act[:, t] = raw.reshape(N, *rec_act.shape[2:])
+            mask[:, t] = active
+            obs, r, terminated, truncated = backend.step(env_actions, active)
+            obs = np.asarray(obs)
+            rewards[:, t] = np.where(active, r, 0.0)
+            active = active & ~(np.asarray(terminated) | np.asarray(truncated))
+
+        def shaped(x):
+            return None if x is None else x.reshape(B, E, *x.shape[1:])
+
+        return EpisodeBatch(shaped(rec_obs), shaped(rec_act), shaped(rewards), shaped(mask),
+                            rewards.sum(axis=1).reshape(B, E), mask.sum(axis=1).reshape(B, E))
+
+    def close(self) -> None:
+        for backend in self._backends.values():
+            if hasattr(backend, "close"):
+                backend.close()
+        self._backends.clear()
+
+
+# --------------------------------------------------------------------------- training
+
+
+@dataclass(frozen=True)
+class ReinforceConfig:
+    """REINFORCE training (the paper's Section 3.2 defaults: Hopper, SGD, γ = 0.995, standardized returns)."""
+
+    env: str = "Hopper-v5"
+    """Gymnasium id (Hopper-v5, Walker2d-v5, HalfCheetah-v5, CartPole-v1, …)."""
+    policy_kind: str | None = None
+    """Policy kind; None follows the action space (Box → linear_gaussian, Discrete → linear_softmax)."""
+    sigma: float = 0.5
+    """Gaussian action std σ (> 0); the initial σ for linear_gaussian_learned_std; ignored by softmax."""
+    lr: float = 0.01
+    """Learning rate (step size)."""
+    optimizer: Literal["sgd", "rmsprop", "adam"] = "sgd"
+    """Optimizer from optax (the paper: sgd, rmsprop optional)."""
+    lr_decay: float = 1.0
+    """Per-update multiplicative decay of the learning rate: lr_t = lr · lr_decay^t."""
+    batch_episodes: int = 128
+    """Episodes per update and seed (the authors' code: 128)."""
+    updates: int = 1000
+    """Number of gradient-ascent updates."""
+    seeds: int = 1
+    """Number of independent runs, trained together (one batched rollout for all)."""
+    seed: int = 0
+    """Run seed; all randomness derives from SeedSequence(seed, …)."""
+    discount: float = 0.995
+    """γ of the returns-to-go."""
+    baseline: Literal["none", "mean"] = "none"
+    """"none": returns-to-go standardized over the batch (the paper); "mean": centred only."""
+    entropy: float = 0.0
+    """Entropy bonus τ (linear_gaussian_learned_std only)."""
+    eval_every: int = 10
+    """Evaluate deterministically and checkpoint θ every this many updates (and at the end)."""
+    eval_episodes: int = 16
+    """Episodes per deterministic (σ = 0 / greedy) evaluation."""
+    max_steps: int | None = None
+    """Time limit per episode; None: the env's own."""
+
+    def validate(self) -> None:
+        def is_int(x):
+            return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+        checks = [
+            ("env", self.env, isinstance(self.env, str), "a Gymnasium id (str)"),
+            ("policy_kind", self.policy_kind, self.policy_kind is None or self.policy_kind in POLICY_KINDS,
+             f"None or one of {POLICY_KINDS}"),
+            ("sigma", self.sigma, isinstance(self.sigma, (int, float)) and math.isfinite(self.sigma) and self.sigma > 0,
+             "a finite number > 0"),
+            ("lr", self.lr, math.isfinite(self.lr) and self.lr > 0, "a finite number > 0"),
+            ("lr_decay", self.lr_decay, 0 < self.lr_decay <= 1, "a number in (0, 1]"),
+            ("batch_episodes", self.batch_episodes, is_int(self.batch_episodes) and self.batch_episodes >= 1,
+             "an integer >= 1"),
+            ("updates", self.updates, is_int(self.updates) and self.updates >= 1, "an integer >= 1"),
+            ("seeds", self.seeds, is_int(self.seeds) and self.seeds >= 1, "an integer >= 1"),
+            ("seed", self.seed, is_int(self.seed) and self.seed >= 0, "an integer >= 0"),
+            ("discount", self.discount, 0 <= self.discount <= 1, "a number in [0, 1]"),
+            ("baseline", self.baseline, self.baseline in BASELINES, f"one of {BASELINES}"),
+            ("entropy", self.entropy, math.isfinite(self.entropy) and self.entropy >= 0, "a finite number >= 0"),
+            ("eval_every", self.eval_every, is_int(self.eval_every) and self.eval_every >= 1, "an integer >= 1"),
+            ("eval_episodes", self.eval_episodes, is_int(self.eval_episodes) and self.eval_episodes >= 1,
+             "an integer >= 1"),
+            ("max_steps", self.max_steps, self.max_steps is None or (is_int(self.max_steps) and self.max_steps >= 1),
+             "None or an integer >= 1"),
+        ]
+        for name, got, ok, expected in checks:
+            if not ok:
+                raise InputError(f"{name} must be {expected}, got {got!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise InputError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {self.optimizer!r}")
+        if self.entropy > 0 and self.policy_kind != "linear_gaussian_learned_std":
+            raise InputError(f"entropy (τ = {self.entropy!r}) applies to policy_kind 'linear_gaussian_learned_std' "
+                             f"only, got policy_kind {self.policy_kind!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ReinforceResult:
+    """Curves are ``[num_evals, seeds]``; row i describes θ at update ``curves["update"][i, 0]``.
+
+    ``return``/``return_stderr``: the stochastic policy's batch (``batch_episodes`` episodes
+    at that θ); ``deterministic_*``: σ = 0 (softmax: greedy) over ``eval_episodes``;
+    ``env_steps``: training env steps spent before that θ; ``entropy``: the policy's entropy
+    (Gaussian: of N(·, σ²I); softmax: mean per-state entropy over the batch's visited states).
+    """
+
+    config: ReinforceConfig
+    curves: dict[str, np.ndarray]
+    checkpoints: dict[int, np.ndarray]  # update index → θ [seeds, n]
+    initial_params: np.ndarray  # [seeds, n]
+
+    @property
+    def final_params(self) -> np.ndarray:
+        return self.checkpoints[max(self.checkpoints)]
+
+    def rows(self) -> list[dict]:
+        """Learning-curve rows, one per (evaluation, seed): env_steps, update, seed, returns, entropy."""
+        out = []
+        num, K = self.curves["return"].shape
+        for i in range(num):
+            for k in range(K):
+                row = {"seed": k}
+                for name in CURVE_NAMES:
+                    v = self.curves[name][i, k]
+                    row[name] = int(v) if name in ("update", "env_steps") else float(v)
+                out.append(row)
+        return out
+
+
+def _stderr(x: np.ndarray) -> np.ndarray:
+    E = x.shape[1]
+    return x.std(axis=1, ddof=1) / math.sqrt(E) if E > 1 else np.full(x.shape[0], np.nan)
+
+
+def train_reinforce(config: ReinforceConfig, progress: Callable[[int], None] | None = None) -> ReinforceResult:
+    """Train ``config.seeds`` policies by REINFORCE (module docstring); float64 throughout.
+
+    ``progress(n)`` is called after every update with n = 1.
+    """
+    import jax
+
+    config.validate()
+    rollouts = Rollouts(config.env, config.policy_kind, config.max_steps)
+    try:
+        with jax.enable_x64(True):
+            return _train(config, rollouts, progress)
+    finally:
+        rollouts.close()
+
+
+def _train(config: ReinforceConfig, rollouts: Rollouts, progress) -> ReinforceResult:
+    import jax.numpy as jnp
+
+    policy, B, E = rollouts.policy, config.seeds, config.batch_episodes
+    learned = isinstance(policy, LinearGaussianLearnedStd)
+    if config.entropy > 0 and not learned:
+        raise InputError(f"entropy applies to linear_gaussian_learned_std only, got policy {policy!r}")
+    sigma = None if (learned or rollouts.discrete) else float(config.sigma)
+    if learned:
+        params = policy.initial_params(config.seed, B, log_sigma=math.log(config.sigma))
+    else:
+        params = policy.initial_params(config.seed, B)
+    initial = params.copy()
+    lr = config.lr if config.lr_decay == 1.0 else (lambda count: config.lr * config.lr_decay ** count)
+    opt = OPTIMIZERS[config.optimizer](lr)
+    opt_state = opt.init(jnp.asarray(params))
+    _, grad_fn = _grad_fns(policy, sigma)
+
+    curves: dict[str, list] = {name: [] for name in CURVE_NAMES}
+    checkpoints: dict[int, np.ndarray] = {}
+    env_steps = np.zeros(B, dtype=np.int64)
+    for u in range(config.updates + 1):
+        batch = rollouts.run(params, E, lambda b, k, u=u: np.random.SeedSequence(config.seed, spawn_key=(0, u, b, k)),
+                             sigma=sigma, record=u < config.updates)
+        if u % config.eval_every == 0 or u == config.updates:
+            det = rollouts.run(params, config.eval_episodes,
+                               lambda b, k: np.random.SeedSequence(config.seed, spawn_key=(1, k)),
+                               deterministic=True, record=False)
+            if rollouts.discrete:
+                if batch.obs is None:  # the final batch is not recorded; entropy needs its states
+                    batch = rollouts.run(params, E, lambda b, k, u=u: np.random.SeedSequence(
+                        config.seed, spawn_key=(0, u, b, k)), sigma=sigma, record=True)
+                ent = policy.entropy(params, batch.obs.reshape(B, E * rollouts.max_steps, *batch.obs.shape[3:]))
+                m = batch.mask.reshape(B, -1)
+                entropy = (ent * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1)
+            elif learned:
+                entropy = policy.entropy(params)
+            else:
+                entropy = np.full(B, policy.entropy(sigma))
+            for name, value in (("update", np.full(B, u)), ("env_steps", env_steps.copy()),
+                                ("return", batch.returns.mean(axis=1)), ("return_stderr", _stderr(batch.returns)),
+                                ("deterministic_return", det.returns.mean(axis=1)),
+                                ("deterministic_stderr", _stderr(det.returns)), ("entropy", entropy)):
+                curves[name].append(np.asarray(value))
+            checkpoints[u] = params.copy()
+        if u == config.updates:
+            break
+        weights = standardized_returns_to_go(batch.rewards, batch.mask, config.discount, config.baseline)
+        grads = grad_fn(jnp.asarray(params), jnp.asarray(batch.obs), jnp.asarray(batch.actions), jnp.asarray(weights),
+                        jnp.asarray(batch.mask), jnp.float64(config.entropy))
+        updates, opt_state = opt.update(-grads, opt_state, jnp.asarray(params))  # ascent
+        params = np.asarray(jnp.asarray(params) + updates, dtype=np.float64)
+        env_steps += batch.steps.sum(axis=1)
+        if progress is not None:
+            progress(1)
+    return ReinforceResult(config=config, curves={k: np.stack(v) for k, v in curves.items()},
+                           checkpoints=checkpoints, initial_params=initial)
