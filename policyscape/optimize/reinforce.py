@@ -31,8 +31,9 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable, Literal, NamedTuple
+from typing import Literal, NamedTuple
 
 import numpy as np
 
@@ -203,7 +204,8 @@ def reinforce_gradient(policy, theta, obs, actions, weights, mask, sigma=None, e
     if weights.ndim != 2 or weights.shape != mask.shape:
         raise InputError(f"weights and mask must have the same shape [N, T], got {weights.shape} and {mask.shape}")
     if np.shape(obs)[:2] != weights.shape or np.shape(actions)[:2] != weights.shape:
-        raise InputError(f"obs {np.shape(obs)} and actions {np.shape(actions)} must start with [N, T] = {weights.shape}")
+        raise InputError(f"obs {np.shape(obs)} and actions {np.shape(actions)} must start with "
+                         f"[N, T] = {weights.shape}")
     single, _ = _grad_fns(policy, sigma)
     with jax.enable_x64(True):
         g = single(jnp.asarray(theta), jnp.asarray(obs, dtype=jnp.float64), jnp.asarray(actions), jnp.asarray(weights),
@@ -236,8 +238,9 @@ class Rollouts:
     def __init__(self, env_id: str, policy_kind: str | None = None, max_steps: int | None = None, **policy_kw):
         from policyscape.objectives.sampled import SampledObjective
 
-        probe = SampledObjective(env_id, policy_kind, sigma=None if policy_kind == "linear_gaussian_learned_std" else 0.0,
-                                 episodes=1, max_steps=max_steps, **policy_kw)
+        placeholder_sigma = None if policy_kind == "linear_gaussian_learned_std" else 0.0  # σ is given per run
+        probe = SampledObjective(env_id, policy_kind, sigma=placeholder_sigma, episodes=1, max_steps=max_steps,
+                                 **policy_kw)
         self.env_id, self.policy_kind, self.policy = env_id, probe.policy_kind, probe.policy
         self.max_steps = probe.max_steps
         self.discrete = isinstance(self.policy, LinearSoftmax)
