@@ -36,9 +36,27 @@ class Train(ExactTrainConfig):
     """Show a progress bar."""
 
 
-@dataclass(frozen=True)
-class Evaluate:
-    """Evaluate the exact objective at one parameter vector and print value, return and entropy."""
+@dataclass(frozen=True, kw_only=True)
+class SamplingArgs:
+    """Options of sampled (Monte Carlo) objectives: any Gymnasium id, or a tabular id with --episodes."""
+
+    sigma: float | None = None
+    """Gaussian policy σ (sampled objectives; default 0.1; 0 = the deterministic mean policy)."""
+    episodes: int | None = None
+    """Episodes per θ (default 16); on a tabular id, sample instead of the exact objective."""
+    discount: float | None = None
+    """γ of the discounted return (default 0.995; the MDP's γ on tabular ids)."""
+    crn: bool = True
+    """Common random numbers: episode k of every θ starts from the same state and draws the same noise."""
+    max_steps: int | None = None
+    """Time limit per episode (default: the environment's own)."""
+    dry_run: bool = False
+    """Print the points, environment steps and expected time, then stop without writing anything."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Evaluate(SamplingArgs):
+    """Evaluate the objective at one parameter vector: value, return, entropy (exact) or returns with standard errors (sampled)."""
 
     at: str
     """Parameters: a checkpoint FILE.npz (FILE.npz@K for seed K), a flat .npy vector, or "x1,x2,..."."""
@@ -76,8 +94,8 @@ class Schedules:
     """Show progress bars."""
 
 
-@dataclass(frozen=True)
-class Interpolate:
+@dataclass(frozen=True, kw_only=True)
+class Interpolate(SamplingArgs):
     """Objective along the line from --at to --to (and on through further --to values), under several variants.
 
     Writes interpolation.csv (variant, alpha, distance = α·‖θ1 − θ0‖, value, …), summary.json, interpolation.png.
@@ -91,6 +109,10 @@ class Interpolate:
     """Objective id: a tabular policyscape/… id (exact), toy/…, supervised/…; default from the checkpoint."""
     alphas: str = "-0.5:1.5:81"
     """α grid, start:stop:num (inclusive) or a comma list."""
+    sigma: str | None = None  # type: ignore[assignment]
+    """Gaussian σ of sampled objectives, comma-separated: one curve per value (default 0.1)."""
+    seed: int = 0
+    """Seed of the sampled objective's episodes."""
     entropy: str = "0"
     """Entropy weights τ, comma-separated: one curve per value (tabular only)."""
     mix: str = "0"
@@ -101,8 +123,8 @@ class Interpolate:
     """Show progress bars."""
 
 
-@dataclass(frozen=True)
-class Plane:
+@dataclass(frozen=True, kw_only=True)
+class Plane(SamplingArgs):
     """Objective on a 2-D plane through --at: random directions (--seed) or towards two other points (--to B --to C)."""
 
     at: str
@@ -129,8 +151,8 @@ class Plane:
     """Show progress bars."""
 
 
-@dataclass(frozen=True)
-class Perturb:
+@dataclass(frozen=True, kw_only=True)
+class Perturb(SamplingArgs):
     """Paired random perturbations: Δ± = O(θ0 ± αd) − O(θ0) for N random unit directions d.
 
     Writes directions.npy [N, n], perturbations.csv (direction, alpha, delta_plus, delta_minus, gradient,
@@ -158,8 +180,10 @@ class Perturb:
     """Entropy weight τ (tabular only)."""
     mix: float = 0.0
     """Uniform mixing coefficient c (tabular only)."""
-    chunk_size: int = 1024
-    """Points evaluated per batch (and per resumable chunk)."""
+    chunk_size: int | None = None
+    """Points evaluated per batch (and per resumable chunk); default 1024 exact, 64 sampled."""
+    noise_evaluations: int = 16
+    """Sampled objectives: re-evaluations of O(θ0) with fresh seeds that measure the noise."""
     out: Path = Path("runs/perturb")
     """Run directory."""
     progress: bool = True
@@ -221,7 +245,17 @@ def cmd_train(args: Train) -> None:
 def cmd_evaluate(args: Evaluate) -> None:
     from policyscape.api import evaluate
 
-    result = evaluate(args.at, env=args.env, entropy=args.entropy, mix=args.mix)
+    from policyscape.api import resolve_params
+
+    _, env_id = resolve_params(args.at, args.env)
+    sampling = _sampling(args, env_id)
+    if args.dry_run:
+        from policyscape.api import objective_for
+
+        theta, _ = resolve_params(args.at, args.env)
+        _dry_run(objective_for(env_id, args.entropy, args.mix, sampling), theta, 1)
+        return
+    result = evaluate(args.at, env=env_id, entropy=args.entropy, mix=args.mix, sampling=sampling)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -246,10 +280,38 @@ def _point(at: str, env: str | None):
     return Point(theta, at), env_id
 
 
-def _variant(env_id: str, entropy: float, mix: float):
+def _sampling(args: SamplingArgs, env_id: str, seed: int = 0, sigma: float | None = None):
+    """Sampling options for ``env_id`` from the flags, or None for an exact/toy/supervised objective."""
+    from policyscape.objectives.registry import Sampling, is_sampled_id
+
+    if not is_sampled_id(env_id) and args.episodes is None:
+        given = [f for f in ("sigma", "discount", "max_steps") if getattr(args, f) is not None]
+        if given:
+            raise InputError(f"--{given[0].replace('_', '-')} applies to sampled objectives; {env_id!r} is evaluated "
+                             "exactly (pass --episodes N to sample it)")
+        return None
+    sigma = args.sigma if sigma is None else sigma
+    return Sampling(sigma=0.1 if sigma is None else float(sigma), episodes=16 if args.episodes is None else args.episodes,
+                    discount=args.discount, crn=args.crn, seed=seed, max_steps=args.max_steps)
+
+
+def _variant(args: SamplingArgs, env_id: str, entropy: float, mix: float, seed: int = 0):
+    from dataclasses import asdict
+
     from policyscape.api import objective_for
 
-    return objective_for(env_id, entropy, mix), {"entropy": entropy, "mix": mix}
+    sampling = _sampling(args, env_id, seed)
+    variant = {"entropy": entropy, "mix": mix, **({"sampling": asdict(sampling)} if sampling else {})}
+    return objective_for(env_id, entropy, mix, sampling), variant
+
+
+def _dry_run(objective, theta0, num_points: int) -> None:
+    from policyscape.runs.landscape import estimate_cost
+
+    c = estimate_cost(objective, theta0, num_points)
+    print(f"dry run: {c['points']} points; {c['env_steps']:.3g} environment steps "
+          f"(≈{c['env_steps_per_point']:.0f} per point, measured at θ0); expected time ≈ {c['seconds']:.1f} s "
+          f"({c['seconds_per_point'] * 1e3:.2f} ms per point, from a probe on this machine). Nothing was written.")
 
 
 def cmd_interpolate(args: Interpolate) -> None:
@@ -264,8 +326,20 @@ def cmd_interpolate(args: Interpolate) -> None:
     alphas = parse_alphas(args.alphas)
     taus = parse_float_list(args.entropy, "entropy (τ)")
     mixes = parse_float_list(args.mix, "mix (c)", hi=1.0)
-    objectives = {f"τ={t:g}, c={c:g}" if len(mixes) > 1 or c else f"τ={t:g}": objective_for(env_id, t, c)
-                  for t in taus for c in mixes}
+    from policyscape.objectives.registry import is_sampled_id
+
+    if not (is_sampled_id(env_id) or args.episodes is not None):
+        if args.sigma is not None:
+            raise InputError(f"--sigma applies to sampled objectives; {env_id!r} is evaluated exactly")
+        objectives = {f"τ={t:g}, c={c:g}" if len(mixes) > 1 or c else f"τ={t:g}": objective_for(env_id, t, c)
+                      for t in taus for c in mixes}
+    else:
+        sigmas = parse_float_list(args.sigma, "sigma (σ)") if args.sigma is not None else (0.1,)
+        objectives = {f"σ={sg:g}": objective_for(env_id, taus[0], mixes[0], _sampling(args, env_id, args.seed, sg))
+                      for sg in sigmas}
+    if args.dry_run:
+        _dry_run(next(iter(objectives.values())), start.theta, len(objectives) * alphas.size)
+        return
     summary = run_interpolate(objectives, [start, *ends], alphas, args.out, env_id, show_progress=args.progress)
     for label, v in summary["variants"].items():
         print(f"{label:>20}: monotone on [0, 1]: {v['monotone_between_first_anchors']}, min on [0, 1]: "
@@ -278,7 +352,10 @@ def cmd_plane(args: Plane) -> None:
 
     center, env_id = _point(args.at, args.env)
     towards = [_point(t, env_id)[0] for t in args.to]
-    objective, variant = _variant(env_id, args.entropy, args.mix)
+    objective, variant = _variant(args, env_id, args.entropy, args.mix, args.seed)
+    if args.dry_run:
+        _dry_run(objective, center.theta, args.grid**2)
+        return
     summary = run_plane(objective, center, args.out, env_id, variant, towards=towards, grid=args.grid,
                         span=args.span, seed=args.seed, normalization=args.normalization, show_progress=args.progress)
     print(f"value at θ0 {summary['value_at_theta0']:.6g}; max {summary['max']:.6g} at (u, v) = {summary['argmax_uv']}")
@@ -292,18 +369,28 @@ def cmd_perturb(args: Perturb) -> None:
     from policyscape.runs.landscape import run_perturb
 
     at, env_id = _point(args.at, args.env)
-    objective, variant = _variant(env_id, args.entropy, args.mix)
+    objective, variant = _variant(args, env_id, args.entropy, args.mix, args.seed)
     directions = None
     if args.directions_file is not None:
         try:
             directions = np.load(args.directions_file, allow_pickle=False)
         except (OSError, ValueError) as e:
             raise InputError(f"cannot read direction file {str(args.directions_file)!r}: {e}") from None
+    chunk_size = args.chunk_size or (64 if "sampling" in variant else 1024)
     config = PerturbConfig(alphas=args.alpha or (0.1,), directions=args.directions, seed=args.seed,
                            normalization=args.normalization, flat_tolerance=args.flat_tolerance,
-                           chunk_size=args.chunk_size)
+                           chunk_size=chunk_size, noise_evaluations=args.noise_evaluations)
+    if args.dry_run:
+        from policyscape.landscape.perturb import num_points
+
+        config.validate()
+        noise = args.noise_evaluations if "sampling" in variant else 0
+        _dry_run(objective, at.theta, num_points(config.directions, len(config.alphas)) + noise)
+        return
     summary = run_perturb(objective, at, config, args.out, env_id, variant, directions=directions,
                           show_progress=args.progress)
+    if summary["noise"]["evaluations"]:
+        print(f"noise std of O(θ0): {summary['noise']['std']:.4g} ({summary['noise']['evaluations']} re-evaluations)")
     for p in summary["per_alpha"]:
         fractions = ", ".join(f"{k} {v:.1%}" for k, v in p["fractions"].items())
         print(f"α = {p['alpha']:g}: {fractions}; most-improvement curvature {p['most_improvement_curvature']:.4g}")
@@ -314,7 +401,9 @@ def cmd_hessian(args: Hessian) -> None:
     from policyscape.runs.landscape import run_hessian
 
     at, env_id = _point(args.at, args.env)
-    objective, variant = _variant(env_id, args.entropy, args.mix)
+    from policyscape.api import objective_for
+
+    objective, variant = objective_for(env_id, args.entropy, args.mix), {"entropy": args.entropy, "mix": args.mix}
     s = run_hessian(objective, at, args.out, env_id, variant, directions=args.directions, seed=args.seed,
                     dense_limit=args.dense_limit)
     print(f"n = {s['n']} ({s['method']}): λ_min {s['smallest'][0]:.6g}, λ_max {s['largest'][0]:.6g}, "

@@ -56,7 +56,7 @@ def make_objective(env_id: str, entropy: float = 0.0, mix: float = 0.0, sampling
         from policyscape.objectives.exact import ExactObjective
 
         return ExactObjective(make_tabular(env_id), entropy=entropy, mix=mix)
-    if not is_sampled_id(env_id):
+    if not is_sampled_id(env_id) and env_id not in TABULAR_ENVS:
         if entropy != 0.0 or mix != 0.0 or sampling is not None:
             raise InputError(f"--entropy, --mix and sampling options (--sigma, --episodes, …) do not apply to "
                              f"{env_id!r} (got entropy {entropy}, mix {mix})")
@@ -83,10 +83,44 @@ def _sampled(env_id: str, s: Sampling) -> Objective:
     from policyscape.objectives.sampled import SampledObjective
 
     discount, max_steps = s.discount, s.max_steps
-    if env_id in TABULAR_ENVS:
-        gamma = make_tabular(env_id).gamma
-        discount = gamma if discount is None else discount
-        if max_steps is None and gamma > 0:
-            max_steps = max(1, math.ceil(math.log(TABULAR_TRUNCATION) / math.log(gamma)))
-    return SampledObjective(env_id, sigma=s.sigma, episodes=s.episodes, discount=0.995 if discount is None else discount,
-                            crn=s.crn, seed=s.seed, max_steps=max_steps)
+    if env_id not in TABULAR_ENVS:
+        return SampledObjective(env_id, sigma=s.sigma, episodes=s.episodes,
+                                discount=0.995 if discount is None else discount, crn=s.crn, seed=s.seed,
+                                max_steps=max_steps)
+    mdp = make_tabular(env_id)
+    if max_steps is None and mdp.gamma > 0:
+        max_steps = max(1, math.ceil(math.log(TABULAR_TRUNCATION) / math.log(mdp.gamma)))
+    inner = SampledObjective(env_id, policy_kind="linear_softmax", episodes=s.episodes,
+                             discount=mdp.gamma if discount is None else discount, crn=s.crn, seed=s.seed,
+                             max_steps=max_steps)
+    return TabularLayout(inner, mdp.num_states, mdp.num_actions)
+
+
+class TabularLayout:
+    """A sampled objective of a tabular id that takes θ in the exact objective's layout.
+
+    ``policies.softmax`` stores θ[a·S + s] = W[a, s] (torch's order), the sampled
+    ``LinearSoftmax`` θ[s·A + a] = W[a, s]; this wrapper transposes, so the same checkpoint is
+    evaluated exactly or by sampling. Everything else is the wrapped objective's.
+    """
+
+    def __init__(self, inner, num_states: int, num_actions: int) -> None:
+        self.inner, self.S, self.A = inner, num_states, num_actions
+        self.fields, self.name, self.seed = inner.fields, inner.name, inner.seed
+        self.batch_invariant = inner.batch_invariant
+
+    @property
+    def num_params(self) -> int:
+        return self.inner.num_params
+
+    def to_sampled_layout(self, thetas) -> "np.ndarray":
+        import numpy as np
+
+        from policyscape.objectives.base import as_theta_batch
+
+        t = as_theta_batch(thetas, self.num_params)
+        W = t[:, : self.A * self.S].reshape(-1, self.A, self.S)
+        return np.concatenate([W.transpose(0, 2, 1).reshape(t.shape[0], -1), t[:, self.A * self.S :]], axis=1)
+
+    def evaluate(self, thetas, seed=None) -> dict:
+        return self.inner.evaluate(self.to_sampled_layout(thetas), seed=seed)
