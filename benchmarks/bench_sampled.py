@@ -198,16 +198,16 @@ def profile_objective(obj: SampledObjective, thetas: np.ndarray, seed: int) -> N
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help="≈ 1 min: shorter episodes, 2 repeats, smaller subsets")
+    p.add_argument("--quick", action="store_true", help="≈ 1 min: shorter episodes, 3 repeats, smaller subsets")
     p.add_argument("--thetas", type=int, default=64)
     p.add_argument("--episodes", type=int, default=16)
-    p.add_argument("--max-steps", type=int, default=None, help="episode cap (default 100; --quick 30)")
-    p.add_argument("--repeats", type=int, default=None, help="interleaved repeats (default 3; --quick 2)")
+    p.add_argument("--max-steps", type=int, default=None, help="episode cap (default 60; --quick 30)")
+    p.add_argument("--repeats", type=int, default=None, help="interleaved repeats (default 5; --quick 3)")
     p.add_argument("--profile", action="store_true", help="cProfile one evaluate() at the end")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
-    T = args.max_steps or (30 if args.quick else 100)
-    repeats = args.repeats or 3
+    T = args.max_steps or (30 if args.quick else 60)
+    repeats = args.repeats or (3 if args.quick else 5)
     gym_thetas, gym_eps = (4, 4) if args.quick else (4, 8)
     red_dirs, red_eps = (4, 4) if args.quick else (4, 32)
     B, E, seed = args.thetas, args.episodes, args.seed

@@ -21,10 +21,31 @@ from policyscape.optimize.exact_pg import ExactTrainConfig
 
 @dataclass(frozen=True)
 class Train(ExactTrainConfig):
-    """Train linear softmax policies on a tabular MDP by exact policy gradient, many seeds at once.
+    """Train policies: exact policy gradient on a tabular MDP (--exact), or REINFORCE on any Gymnasium id.
 
-    Writes curves.csv, final.csv, checkpoints/*.npz, final.npz, summary.json and figures to --out.
+    Exact: linear softmax over states, many seeds at once. REINFORCE (Hopper-v5, CartPole-v1, …): linear
+    Gaussian policy with fixed --sigma (or --policy-kind), returns-to-go standardized over the batch.
+    Writes curves.csv, checkpoints/*.npz, final.npz, summary.json and figures to --out.
     """
+
+    sigma: float = 0.5
+    """REINFORCE: Gaussian policy σ (fixed)."""
+    batch_episodes: int = 128
+    """REINFORCE: episodes per update."""
+    discount: float = 0.995
+    """REINFORCE: γ of the returns-to-go."""
+    lr_decay: float = 1.0
+    """REINFORCE: per-update multiplicative learning-rate decay."""
+    baseline: str = "none"
+    """REINFORCE: 'none' (the paper) or 'mean'."""
+    policy_kind: str | None = None
+    """REINFORCE: linear_gaussian (default for Box actions), linear_gaussian_learned_std, linear_softmax, mlp_gaussian."""
+    eval_every: int = 10
+    """REINFORCE: deterministic evaluation, curve rows and checkpoints every this many updates."""
+    eval_episodes: int = 16
+    """REINFORCE: episodes of each deterministic evaluation."""
+    max_steps: int | None = None
+    """REINFORCE: time limit per episode (default: the environment's)."""
 
     env: str = DEFAULT_ENV_ID
     """Environment id (see `policyscape envs`)."""
@@ -229,10 +250,24 @@ def cmd_train(args: Train) -> None:
     from policyscape.envs.registry import is_tabular, make_tabular
     from policyscape.runs.training import run_exact_training
 
+    if not args.exact:
+        from policyscape.optimize.reinforce import ReinforceConfig
+        from policyscape.runs.training import run_reinforce_training
+
+        if is_tabular(args.env):
+            raise InputError(f"{args.env!r} is a tabular MDP: pass --exact (REINFORCE is for Gymnasium ids such as Hopper-v5)")
+        config = ReinforceConfig(
+            env=args.env, policy_kind=args.policy_kind, sigma=args.sigma, lr=args.lr, optimizer=args.optimizer,
+            lr_decay=args.lr_decay, batch_episodes=args.batch_episodes, updates=args.updates, seeds=args.seeds,
+            seed=args.seed, discount=args.discount, baseline=args.baseline, entropy=args.entropy,
+            eval_every=args.eval_every, eval_episodes=args.eval_episodes, max_steps=args.max_steps)
+        summary = run_reinforce_training(config, args.out, show_progress=args.progress)
+        print(f"mean final deterministic return {summary['mean_final_deterministic_return']:.4g} over {summary['seeds']} "
+              f"seeds after {summary['env_steps']:.3g} environment steps")
+        print(f"results: {args.out}")
+        return
     if not is_tabular(args.env):
         make_tabular(args.env)  # raises the unknown-id error with suggestions
-    if not args.exact:
-        raise InputError("sampled training is not available yet; pass --exact to train on the exact objective")
     config = ExactTrainConfig(**{f.name: getattr(args, f.name) for f in fields(ExactTrainConfig)})
     summary = run_exact_training(args.env, config, args.out, show_progress=args.progress)
     print(
@@ -428,7 +463,11 @@ def cmd_plot(args: Plot) -> None:
     config = RunDir(args.run).read_config()
     if config is None:
         raise InputError(f"{str(args.run)!r} is not a run directory (no config.json)")
-    if config.get("command") == "train":
+    if config.get("command") == "train" and not config.get("exact", True):
+        from policyscape.runs.training import plot_reinforce_run
+
+        paths = plot_reinforce_run(args.run)
+    elif config.get("command") == "train":
         paths = plot_training_run(args.run)
     elif config.get("command") in ("perturb", "interpolate", "plane", "hessian"):
         from policyscape.plots.landscape import PLOTTERS

@@ -49,7 +49,11 @@ def save_checkpoint(
     update: int = -1,
     seed_index: np.ndarray | None = None,
 ) -> Path:
-    """Write a self-describing checkpoint (module docstring) atomically."""
+    """Write a self-describing checkpoint (module docstring) atomically.
+
+    For policies on continuous observations ``num_states`` holds the observation size and
+    ``num_actions`` the action size (the policy kind says which).
+    """
     theta = np.asarray(theta, dtype=np.float64)
     if seed_index is None:
         seed_index = np.arange(theta.shape[0]) if theta.ndim == 2 else np.zeros(0, dtype=np.int64)

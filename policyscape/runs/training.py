@@ -105,3 +105,74 @@ def run_exact_training(
     if figures:
         plot_training_run(run.path)
     return summary
+
+
+def run_reinforce_training(config, out: Path | str, show_progress: bool = True, figures: bool = True) -> dict:
+    """REINFORCE on a Gymnasium environment (``optimize.reinforce``) into the run directory ``out``.
+
+    Writes config.json, curves.csv (env_steps, update, seed, stochastic and deterministic
+    return with standard errors, entropy), checkpoints/update_NNNNNN.npz (every evaluation,
+    self-describing, so ``--at DIR/checkpoints/update_000100.npz@K`` works in the landscape
+    commands), final.npz, summary.json and learning_curves.png.
+    """
+    from policyscape.optimize.reinforce import train_reinforce
+
+    config.validate()
+    run_config = {"command": "train", "env_id": config.env, "exact": False, "train": dict(config.to_dict())}
+    run = RunDir(out)
+    run.check_compatible(run_config)
+    run.create(run_config)
+    started = time.perf_counter()
+    with tqdm(total=config.updates, desc=f"REINFORCE {config.env}", unit="upd", disable=not show_progress,
+              leave=False) as bar:
+        result = train_reinforce(config, progress=bar.update)
+    seconds = time.perf_counter() - started
+    rows = result.rows()
+    header = list(rows[0])
+    run.write_csv("curves.csv", header, ([r[h] for h in header] for r in rows))
+    (run.path / "checkpoints").mkdir(exist_ok=True)
+    import gymnasium
+
+    env = gymnasium.make(config.env)
+    obs_dim = int(np.prod(env.observation_space.shape)) if env.observation_space.shape else int(env.observation_space.n)
+    act_dim = int(env.action_space.shape[0]) if env.action_space.shape else int(env.action_space.n)
+    env.close()
+    shapes = dict(env_id=config.env, policy=str(config.policy_kind or "default"), num_states=obs_dim, num_actions=act_dim)
+    for update, theta in result.checkpoints.items():
+        save_checkpoint(run.file(f"checkpoints/update_{update:06d}.npz"), theta, update=update, **shapes)
+    save_checkpoint(run.file("final.npz"), result.final_params, update=config.updates, **shapes)
+    final = {k: result.curves[k][-1] for k in ("return", "deterministic_return")}
+    summary = {
+        "env_id": config.env,
+        "seeds": config.seeds,
+        "sigma": config.sigma,
+        "final_return": final["return"],
+        "final_deterministic_return": final["deterministic_return"],
+        "mean_final_deterministic_return": float(np.mean(final["deterministic_return"])),
+        "env_steps": float(np.max(result.curves["env_steps"])),
+        "train_seconds": seconds,
+    }
+    run.write_json("summary.json", summary)
+    if figures:
+        plot_reinforce_run(run.path)
+    return summary
+
+
+def plot_reinforce_run(path: Path | str) -> list[Path]:
+    """Learning curves of a REINFORCE run: stochastic and deterministic return vs environment steps."""
+    from policyscape.plots.style import plt, save_figure
+
+    run = RunDir(path)
+    c = run.read_csv("curves.csv")
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for seed in np.unique(c["seed"]):
+        rows = c["seed"] == seed
+        ax.plot(c["env_steps"][rows], c["deterministic_return"][rows], color="tab:blue", alpha=0.8,
+                label="deterministic (σ = 0)" if seed == 0 else None)
+        ax.plot(c["env_steps"][rows], c["return"][rows], color="tab:orange", alpha=0.6, ls="--",
+                label="stochastic (training batch)" if seed == 0 else None)
+    config = run.read_config()
+    ax.set(xlabel="environment steps", ylabel="undiscounted return",
+           title=f"{config['env_id']}: REINFORCE, σ = {config['train'].get('sigma')}, {len(np.unique(c['seed']))} seeds")
+    ax.legend()
+    return [save_figure(fig, run.file("learning_curves.png"))]

@@ -61,3 +61,20 @@ def test_interpolate_under_several_sigmas(tmp_path):
 def test_sampled_bad_input(capsys, argv, message):
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_reinforce_train_then_perturb_a_checkpoint(tmp_path, capsys):
+    run = tmp_path / "train"
+    assert main(["train", "--env", "CartPole-v1", "--lr", "0.1", "--batch-episodes", "8", "--updates", "6",
+                 "--seeds", "2", "--eval-every", "3", "--max-steps", "100", "--out", str(run), "--no-progress"]) == 0
+    for name in ("config.json", "curves.csv", "final.npz", "summary.json", "learning_curves.png",
+                 "checkpoints/update_000003.npz"):
+        assert (run / name).is_file(), name
+    curves = np.loadtxt(run / "curves.csv", delimiter=",", skiprows=1)
+    assert curves.shape == (3 * 2, 8)  # evaluations at updates 0, 3, 6 × 2 seeds
+    out = tmp_path / "perturb"
+    assert main(["perturb", "--at", f"{run}/checkpoints/update_000003.npz@1", "--directions", "3", "--episodes", "2",
+                 "--max-steps", "50", "--noise-evaluations", "2", "--out", str(out), "--no-progress"]) == 0
+    assert json.loads((out / "summary.json").read_text())["env_id"] == "CartPole-v1"
+    assert main(["train", "--env", GRID, "--out", str(tmp_path / "x")]) == 2
+    assert "pass --exact" in capsys.readouterr().err
