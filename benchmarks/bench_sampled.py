@@ -276,7 +276,7 @@ def main() -> None:
           f"{best['(a) raw Batch replay'][0] / best['(a) physics only'][0]:.2f}")
 
     # ---- paper scale: 500 directions × 2 signs × 128 episodes at θ*, 1000-step episodes
-    print(f"\nPaper-scale perturbation estimate (θ* standing policy, 1000-step cap, rate from the objective row):")
+    print("\nPaper-scale perturbation estimate (θ* standing policy, 1000-step cap, rate from the objective row):")
     rng = np.random.default_rng(seed + 1)
     d = rng.standard_normal((red_dirs, THETA_STAR.size))
     d /= np.linalg.norm(d, axis=1, keepdims=True)
