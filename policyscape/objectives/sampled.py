@@ -246,6 +246,7 @@ class SampledObjective:
         if self._backend is not None and self._backend.num_envs == num_envs:
             return self._backend
         from policyscape.envs.mujoco_batch import SPECS
+        from policyscape.envs.classic_batch import CLASSIC_SPECS, BatchedClassicControl
 
         if self._backend is not None and hasattr(self._backend, "close"):
             self._backend.close()
@@ -253,6 +254,8 @@ class SampledObjective:
             from policyscape.envs.mujoco_batch import BatchedLocomotion
 
             self._backend = BatchedLocomotion(self.env_id, num_envs, max_episode_steps=self.max_steps)
+        elif self.env_id in CLASSIC_SPECS:
+            self._backend = BatchedClassicControl(self.env_id, num_envs, max_episode_steps=self.max_steps)
         else:
             self._backend = GymLoopBackend(self.env_id, num_envs, self.max_steps)
         return self._backend
