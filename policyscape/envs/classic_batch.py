@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from policyscape.envs.batched import active_env_ids
 from policyscape.errors import InputError
 
 
@@ -215,18 +216,7 @@ class BatchedClassicControl:
                     or actions.dtype == bool):
                 raise InputError(f"actions must be real numbers, got dtype {actions.dtype}")
             actions = actions.astype(np.float64)
-        if active is None:
-            active = np.ones(self.num_envs, dtype=bool)
-        active = np.asarray(active)
-        if active.shape != (self.num_envs,) or active.dtype != bool:
-            raise InputError(f"active must be a bool mask of shape ({self.num_envs},), "
-                             f"got dtype {active.dtype} shape {active.shape}")
-        done = self._terminated | self._truncated
-        if np.any(active & done):
-            bad = np.flatnonzero(active & done)
-            raise InputError(f"envs {bad[:10].tolist()} are active but their episodes have ended "
-                             f"(terminated or truncated); reset(seeds) first or leave them inactive")
-        ids = np.flatnonzero(active)
+        ids = active_env_ids(active, self.num_envs, self._terminated | self._truncated)
         rewards = np.zeros(self.num_envs)
         if ids.size:
             a = actions[ids]
