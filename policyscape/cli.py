@@ -511,6 +511,12 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as e:
         print(f"policyscape: error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        out = getattr(args, "out", None)
+        where = f" in {out}" if out is not None else ""
+        print(f"\npolicyscape: interrupted; every finished chunk is saved{where}. "
+              "Run the same command again to resume.", file=sys.stderr)
+        return 130
     return 0
 
 

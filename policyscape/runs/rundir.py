@@ -10,6 +10,7 @@ so two runs never mix. Every file is written to a temporary name and renamed int
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import json
 import os
@@ -22,6 +23,8 @@ import numpy as np
 from policyscape.errors import InputError
 
 CONFIG_FILE = "config.json"
+LOCK_FILE = ".lock"
+_HELD_LOCKS: dict[str, int] = {}  # run directory → file descriptor of its lock, for this process's lifetime
 
 
 def _jsonable(obj: Any) -> Any:
@@ -90,7 +93,7 @@ class RunDir:
             raise InputError(f"output path {str(self.path)!r} exists and is not a directory")
         recorded = self.read_config()
         if recorded is None:
-            if self.path.exists() and any(self.path.iterdir()):
+            if self.path.exists() and any(p.name != LOCK_FILE for p in self.path.iterdir()):
                 raise InputError(
                     f"output directory {str(self.path)!r} is not empty and holds no {CONFIG_FILE}; "
                     "expected a new directory or one made by the same policyscape command"
@@ -112,9 +115,33 @@ class RunDir:
             raise InputError(f"cannot create output directory {str(self.path)!r}: {e.strerror}") from e
         if not os.access(self.path, os.W_OK):
             raise InputError(f"output directory {str(self.path)!r} is not writable")
+        self.lock()
         if self.read_config() is None:
             self.write_json(CONFIG_FILE, config)
         return self
+
+    def lock(self) -> None:
+        """Hold an exclusive lock on the run directory until this process exits.
+
+        ``flock`` locks die with their process (SIGKILL included), so a crashed run never leaves
+        a stale lock; a second process pointed at the same directory is refused.
+        """
+        key = str(self.path.resolve())
+        if key in _HELD_LOCKS:
+            return
+        fd = os.open(self.path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise InputError(
+                f"run directory {str(self.path)!r} is in use by another process (pid {owner}); "
+                "wait for it to finish, or choose another --out"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        _HELD_LOCKS[key] = fd
 
     def write_text(self, name: str, text: str) -> Path:
         atomic_write_bytes(self.file(name), text.encode())

@@ -69,3 +69,41 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
     np.testing.assert_array_equal(np.load(killed_out / "directions.npy"), np.load(clean_out / "directions.npy"))
     rows = (killed_out / "points" / "perturb.csv").read_text().strip().split("\n")[1:]
     assert len(rows) == 1 + 2 * 2 * 600 == len({r.split(",")[1] for r in rows})  # nothing lost, nothing duplicated
+
+
+def test_second_process_on_the_same_run_dir_is_refused(tmp_path):
+    from policyscape.runs.rundir import RunDir
+
+    run = tmp_path / "run"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from policyscape.runs.rundir import RunDir; "
+        f"RunDir({str(run)!r}).create({{'a': 1}}); print('ready', flush=True); time.sleep(60)")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(InputError, match=rf"in use by another process \(pid {holder.pid}\)"):
+            RunDir(run).create({"a": 1})
+    finally:
+        holder.kill()
+        holder.communicate()
+    RunDir(run).create({"a": 1})  # the lock died with its process
+
+
+def test_sigint_stops_cleanly_and_resumes(tmp_path):
+    out, clean = tmp_path / "interrupted", tmp_path / "clean"
+    proc = subprocess.Popen(_perturb_cmd(out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    points = out / "points" / "perturb.csv"
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.poll() is None:
+        if points.exists() and points.read_text().count("\n") > 100:
+            proc.send_signal(signal.SIGINT)
+            break
+        time.sleep(0.02)
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.skip("the run finished before it could be interrupted")
+    assert proc.returncode == 130
+    assert "Run the same command again to resume" in err
+    assert subprocess.run(_perturb_cmd(out), capture_output=True).returncode == 0
+    assert subprocess.run(_perturb_cmd(clean), capture_output=True).returncode == 0
+    assert (out / "perturbations.csv").read_text() == (clean / "perturbations.csv").read_text()
