@@ -424,6 +424,10 @@ def cmd_perturb(args: Perturb) -> None:
         return
     summary = run_perturb(objective, at, config, args.out, env_id, variant, directions=directions,
                           show_progress=args.progress)
+    if summary.get("nonfinite_episodes", {}).get("total"):
+        nf = summary["nonfinite_episodes"]
+        print(f"warning: {nf['total']} episodes at {nf['points_affected']} points returned NaN/inf and were left out "
+              "(per point: points/perturb.csv, column nonfinite_episodes)")
     if summary["noise"]["evaluations"]:
         print(f"noise std of O(θ0): {summary['noise']['std']:.4g} ({summary['noise']['evaluations']} re-evaluations)")
     for p in summary["per_alpha"]:

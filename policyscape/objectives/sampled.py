@@ -10,6 +10,9 @@ An episode ends on termination or at the time limit. Per θ, with ``G_k = Σ_t r
     return_stderr      = std_k(G_k) / √E                 (sample std, ddof = 1; NaN when E = 1)
     discounted_return  = (1/E) Σ_k G^γ_k,   discounted_stderr likewise
     env_steps          = Σ_k (steps of episode k)        (environment steps spent on this θ)
+    nonfinite_episodes = episodes stopped because the environment returned a NaN/inf reward or
+                         observation; they are left out of every mean above (counted, never
+                         averaged in; all episodes non-finite → NaN)
 
 ``value`` is the undiscounted return, the quantity the paper's continuous-control curves
 report; ``discounted_return`` with ``discount = mdp.gamma`` estimates the exact tabular
@@ -53,7 +56,8 @@ import numpy as np
 from policyscape.errors import InputError
 from policyscape.policies.continuous import LinearSoftmax, check_sigma, make_policy
 
-FIELDS = ("value", "value_stderr", "return", "return_stderr", "discounted_return", "discounted_stderr", "env_steps")
+FIELDS = ("value", "value_stderr", "return", "return_stderr", "discounted_return", "discounted_stderr", "env_steps",
+          "nonfinite_episodes")
 
 _NOISE_CHUNK = 64  # steps of noise drawn per generator call (does not change the numbers)
 
@@ -305,6 +309,7 @@ class SampledObjective:
         G_disc = np.zeros(B * E)
         steps = np.zeros(B * E, dtype=np.int64)
         active = np.ones(B * E, dtype=bool)
+        nonfinite = np.zeros(B * E, dtype=bool)
         chunk, t0 = None, 0
         for t in range(T):
             if not active.any():
@@ -321,16 +326,25 @@ class SampledObjective:
                 actions = self.policy.act(thetas, obs_b, eps).reshape(B * E)
             obs, r, terminated, truncated = backend.step(actions, active)
             obs = np.asarray(obs)
-            r = np.where(active, r, 0.0)
+            bad = active & ~(np.isfinite(r) & np.isfinite(obs.reshape(B * E, -1)).all(axis=1))
+            nonfinite |= bad
+            r = np.where(active & ~bad, r, 0.0)
             G += r
             G_disc += (self.discount ** t) * r
             steps += active
-            active = active & ~(np.asarray(terminated) | np.asarray(truncated))
+            active = active & ~(np.asarray(terminated) | np.asarray(truncated)) & ~bad
+
+        valid = ~nonfinite.reshape(B, E)
+        n_valid = valid.sum(axis=1)
 
         def mean_se(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            x = x.reshape(B, E)
-            se = x.std(axis=1, ddof=1) / math.sqrt(E) if E > 1 else np.full(B, np.nan)
-            return x.mean(axis=1), se
+            """Mean and standard error over each θ's finite episodes (NaN where there are too few)."""
+            x = np.where(valid, x.reshape(B, E), 0.0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = x.sum(axis=1) / n_valid
+                var = (np.where(valid, x - mean[:, None], 0.0) ** 2).sum(axis=1) / (n_valid - 1)
+                se = np.where(n_valid > 1, np.sqrt(var / n_valid), np.nan)
+            return np.where(n_valid > 0, mean, np.nan), se
 
         ret, ret_se = mean_se(G)
         disc, disc_se = mean_se(G_disc)
@@ -338,4 +352,5 @@ class SampledObjective:
             "value": ret, "value_stderr": ret_se, "return": ret.copy(), "return_stderr": ret_se.copy(),
             "discounted_return": disc, "discounted_stderr": disc_se,
             "env_steps": steps.reshape(B, E).sum(axis=1),
+            "nonfinite_episodes": (~valid).sum(axis=1),
         }

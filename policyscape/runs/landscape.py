@@ -148,6 +148,9 @@ def run_perturb(
     run.write_csv("perturbations.csv", header, rows)
     summary = {"env_id": env_id, "objective": objective.name, "variant": variant, "at": at.label,
                "num_params": objective.num_params, "directions": config.directions, "noise": noise, **summary}
+    if "nonfinite_episodes" in values:  # per point in points/perturb.csv; totals here
+        bad = values["nonfinite_episodes"]
+        summary["nonfinite_episodes"] = {"total": int(bad.sum()), "points_affected": int((bad > 0).sum())}
     run.write_json("summary.json", summary)
     if figures:
         from policyscape.plots.landscape import plot_perturb

@@ -140,3 +140,40 @@ def test_bad_inputs():
         obj.evaluate(np.zeros((2, 35)))
     with pytest.raises(InputError, match="seed"):
         obj.evaluate(np.zeros(36), seed=-1)
+
+
+class _SometimesNaN(__import__("gymnasium").Env):
+    """Reward 1 per step; from a start x0 > 0.5 the third reward is NaN (a broken simulator)."""
+
+    def __init__(self):
+        import gymnasium
+
+        self.observation_space = gymnasium.spaces.Box(-1.0, 1.0, (1,), np.float64)
+        self.action_space = gymnasium.spaces.Box(-1.0, 1.0, (1,), np.float64)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.x0, self.t = float(self.np_random.uniform()), 0
+        return np.array([self.x0]), {}
+
+    def step(self, action):
+        self.t += 1
+        reward = float("nan") if (self.t == 3 and self.x0 > 0.5) else 1.0
+        return np.array([self.x0]), reward, False, False, {}
+
+
+def test_nonfinite_rewards_are_counted_not_averaged():
+    import gymnasium
+
+    from policyscape.objectives.sampled import SampledObjective, episode_seed_sequence
+
+    if "policyscape-test/SometimesNaN-v0" not in gymnasium.registry:
+        gymnasium.register("policyscape-test/SometimesNaN-v0", entry_point=_SometimesNaN, max_episode_steps=5)
+    objective = SampledObjective("policyscape-test/SometimesNaN-v0", episodes=12, seed=4)
+    out = objective.evaluate(np.zeros((2, objective.num_params)))
+    env = _SometimesNaN()
+    expected_bad = sum(env.reset(seed=episode_seed_sequence(4, k)[0])[0][0] > 0.5 for k in range(12))
+    assert 0 < expected_bad < 12
+    np.testing.assert_array_equal(out["nonfinite_episodes"], [expected_bad, expected_bad])
+    np.testing.assert_array_equal(out["value"], [5.0, 5.0])  # the finite episodes only
+    assert np.all(np.isfinite(out["value_stderr"]))
