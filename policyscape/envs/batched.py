@@ -12,6 +12,13 @@ import numpy as np
 from policyscape.errors import InputError
 
 
+def positive_int(value, name: str) -> int:
+    """``value`` as an int >= 1 (bools refused), else an :class:`InputError` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise InputError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
 def active_env_ids(active, num_envs: int, done: np.ndarray) -> np.ndarray:
     """Validate the ``active`` mask (``None``: all) against finished episodes → indices of active envs."""
     active = np.ones(num_envs, dtype=bool) if active is None else np.asarray(active)

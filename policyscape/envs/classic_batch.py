@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from policyscape.envs.batched import active_env_ids
+from policyscape.envs.batched import active_env_ids, positive_int
 from policyscape.errors import InputError
 
 
@@ -85,14 +85,10 @@ class BatchedClassicControl:
         if env_id not in CLASSIC_SPECS:
             raise InputError(f"env_id {env_id!r} is not supported by BatchedClassicControl; "
                              f"expected one of {sorted(CLASSIC_SPECS)}")
-        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
-            raise InputError(f"num_envs must be a positive integer, got {num_envs!r}")
+        num_envs = positive_int(num_envs, "num_envs")
         spec = CLASSIC_SPECS[env_id]
-        if max_episode_steps is None:
-            max_episode_steps = spec.max_episode_steps
-        if (isinstance(max_episode_steps, bool) or not isinstance(max_episode_steps, (int, np.integer))
-                or max_episode_steps < 1):
-            raise InputError(f"max_episode_steps must be a positive integer, got {max_episode_steps!r}")
+        max_episode_steps = positive_int(
+            spec.max_episode_steps if max_episode_steps is None else max_episode_steps, "max_episode_steps")
 
         import gymnasium
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from policyscape.envs.batched import active_env_ids
+from policyscape.envs.batched import active_env_ids, positive_int
 from policyscape.errors import InputError
 
 
@@ -173,18 +173,13 @@ class BatchedLocomotion:
         if env_id not in SPECS:
             raise InputError(f"env_id {env_id!r} is not supported by BatchedLocomotion; "
                              f"expected one of {sorted(SPECS)}")
-        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
-            raise InputError(f"num_envs must be a positive integer, got {num_envs!r}")
+        num_envs = positive_int(num_envs, "num_envs")
         if num_threads is None:
             num_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        if isinstance(num_threads, bool) or not isinstance(num_threads, (int, np.integer)) or num_threads < 1:
-            raise InputError(f"num_threads must be a positive integer or None, got {num_threads!r}")
+        num_threads = positive_int(num_threads, "num_threads")
         spec = SPECS[env_id]
-        if max_episode_steps is None:
-            max_episode_steps = spec.max_episode_steps
-        if (isinstance(max_episode_steps, bool) or not isinstance(max_episode_steps, (int, np.integer))
-                or max_episode_steps < 1):
-            raise InputError(f"max_episode_steps must be a positive integer, got {max_episode_steps!r}")
+        max_episode_steps = positive_int(
+            spec.max_episode_steps if max_episode_steps is None else max_episode_steps, "max_episode_steps")
 
         import gymnasium
         import mujoco
