@@ -31,7 +31,6 @@ a reduced run (directions × 2 signs × episodes, evaluated in one call) by pred
 from __future__ import annotations
 
 import argparse
-import os
 import time
 
 import gymnasium as gym
@@ -42,19 +41,10 @@ from mujoco import batch as mj_batch
 from policyscape.envs.mujoco_batch import BatchedLocomotion
 from policyscape.objectives.sampled import SampledObjective, episode_seed_sequence
 
-ENV_ID = "Hopper-v5"
-SIGMA = 0.1
-FRAME_SKIP = 4
-W_STAR = np.array([
-    [0.283, 0.417, 0.059], [0.026, 0.681, -0.053], [0.448, 0.231, -0.082], [0.237, -0.364, -0.322],
-    [-0.260, -0.214, 0.008], [0.179, -0.817, -0.808], [-0.096, -0.124, 0.616], [-0.228, 0.731, -0.134],
-    [-0.448, 0.028, -0.248], [-0.621, -0.192, -0.313], [0.539, 0.340, -1.124]])
-B_STAR = np.array([0.157, -0.011, -0.034])
+# The workload's constants and the hand-found "standing" Hopper policy are bench_backends.py's.
+from bench_backends import B_STAR, ENV_ID, FRAME_SKIP, SIGMA, W_STAR, n_cores  # noqa: E402
+
 THETA_STAR = np.concatenate([W_STAR.ravel(), B_STAR])      # LinearGaussian layout: W [D, K] row-major, then b
-
-
-def n_cores() -> int:
-    return len(os.sched_getaffinity(0))
 
 
 def make_thetas(n: int, seed: int) -> np.ndarray:
