@@ -1,0 +1,167 @@
+"""``policyscape reproduce``: run recipes into one directory, then write the report.
+
+Layout of ``DIR``::
+
+    DIR/<recipe>/config.json   the recipe, its budget and typed configuration (another one is refused)
+    DIR/<recipe>/…             the recipe's own results and figures (resumable sub-runs)
+    DIR/<recipe>/done.json     written last: wall time, versions; a finished recipe is not run again
+    DIR/<recipe>/error.txt     the error of a recipe that failed (its claims are then "not run")
+    DIR/claims.json            every claim: recipe, claim, measured, verdict, evidence, figures
+    DIR/report.html            the report, self-contained (figures embedded)
+"""
+
+from __future__ import annotations
+
+import importlib
+import platform
+import time
+import traceback
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from policyscape.errors import InputError
+from policyscape.recipes.base import BUDGETS, Claim, Figure, Recipe, config_dict
+from policyscape.runs.rundir import RunDir, to_json
+
+RECIPE_MODULES = {
+    "toy": "policyscape.recipes.toy",
+    "gridworld": "policyscape.recipes.gridworld",
+    "mujoco-learning": "policyscape.recipes.mujoco_learning",
+    "mujoco-curvature": "policyscape.recipes.mujoco_curvature",
+    "mujoco-local-optima": "policyscape.recipes.mujoco_local_optima",
+    "supervised": "policyscape.recipes.supervised",
+}
+#: What ``policyscape reproduce`` runs when no recipe is named (the README's main job).
+MAIN_JOB = ("toy", "gridworld", "supervised", "mujoco-local-optima")
+DONE_FILE, ERROR_FILE = "done.json", "error.txt"
+
+
+def get_recipe(name: str) -> Recipe:
+    if name not in RECIPE_MODULES:
+        raise InputError(f"unknown recipe {name!r}; expected one of {', '.join(RECIPE_MODULES)} (or 'all')")
+    return importlib.import_module(RECIPE_MODULES[name]).RECIPE
+
+
+def resolve_names(names: tuple[str, ...] | list[str]) -> list[str]:
+    """Recipe names in the paper's order: none → the main job, ``all`` → every recipe; duplicates dropped."""
+    if not names:
+        return list(MAIN_JOB)
+    if "all" in names:
+        return list(RECIPE_MODULES)
+    for n in names:
+        get_recipe(n)
+    return [n for n in RECIPE_MODULES if n in names]
+
+
+def versions() -> dict:
+    import importlib.metadata as md
+
+    out = {"python": platform.python_version(), "machine": platform.machine()}
+    for pkg in ("policyscape", "jax", "numpy", "mujoco", "gymnasium", "optax"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            pass
+    return out
+
+
+def run_recipe(recipe: Recipe, budget: str, out: Path, progress: bool = True, config=None) -> dict:
+    """Run one recipe into ``out`` (skipped if already done with this configuration) → its done record."""
+    config = recipe.config(budget) if config is None else config
+    run = RunDir(out)
+    run.create({"recipe": recipe.name, "budget": budget, "config": config_dict(config)})
+    if run.file(DONE_FILE).exists():
+        return run.read_json(DONE_FILE)
+    run.file(ERROR_FILE).unlink(missing_ok=True)
+    started = time.perf_counter()
+    recipe.run(config, run.path, progress)
+    done = {"seconds": time.perf_counter() - started, "budget": budget,
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"), "versions": versions()}
+    run.write_json(DONE_FILE, done)
+    return done
+
+
+def reproduce(names=(), budget: str = "quick", out: Path | str = "runs/reproduce", progress: bool = True,
+              configs: dict | None = None, keep_going: bool = True) -> dict:
+    """Run the named recipes at ``budget`` into ``out``, then write ``claims.json`` and ``report.html``.
+
+    ``configs`` overrides a recipe's configuration (``{"toy": ToyConfig(...)}``) or fields of it
+    (``{"toy": {"directions": 100}}``). A recipe that fails is reported (its claims "not run", the
+    error in ``<recipe>/error.txt``) and the others go on, unless ``keep_going`` is False.
+    Returns ``{"report": path, "claims": [...], "failed": [names]}``.
+    """
+    if budget not in BUDGETS:
+        raise InputError(f"unknown budget {budget!r}; expected one of {', '.join(BUDGETS)}")
+    selected = resolve_names(names)
+    configs = dict(configs or {})
+    out = Path(out)
+    failed = []
+    for name in selected:
+        recipe = get_recipe(name)
+        config = configs.get(name)
+        if isinstance(config, dict):
+            config = replace(recipe.config(budget), **config)
+        if progress:
+            print(f"[{name}] {recipe.title} ({budget} budget, expected {recipe.expected_time.get(budget, '?')})",
+                  flush=True)
+        try:
+            done = run_recipe(recipe, budget, out / name, progress, config)
+        except (InputError, KeyboardInterrupt):
+            raise
+        except Exception:
+            if not keep_going:
+                raise
+            (out / name).mkdir(parents=True, exist_ok=True)
+            RunDir(out / name).write_text(ERROR_FILE, traceback.format_exc())
+            failed.append(name)
+            print(f"[{name}] FAILED: see {out / name / ERROR_FILE}", flush=True)
+            continue
+        if progress:
+            print(f"[{name}] done in {done['seconds']:.0f} s", flush=True)
+    result = write_report(out)
+    result["failed"] = failed
+    return result
+
+
+def assess_recipe(name: str, out: Path) -> dict:
+    """Claims and figures of one recipe from its saved results (``not run`` if it has none)."""
+    recipe = get_recipe(name)
+    path = out / name
+    section = {"name": name, "title": recipe.title, "summary": recipe.summary, "figures": [], "claims": [],
+               "budget": None, "seconds": None, "expected_time": recipe.expected_time, "error": None}
+    if (path / ERROR_FILE).exists():
+        section["error"] = (path / ERROR_FILE).read_text()
+        section["claims"] = recipe.not_run("not run: the recipe failed (error below)")
+        return section
+    if not (path / DONE_FILE).exists():
+        section["claims"] = recipe.not_run()
+        return section
+    done = RunDir(path).read_json(DONE_FILE)
+    section.update(budget=done["budget"], seconds=done["seconds"], versions=done.get("versions"))
+    items = recipe.assess(path)
+    section["figures"] = [i for i in items if isinstance(i, Figure)]
+    section["claims"] = [i for i in items if isinstance(i, Claim)]
+    assessed = {c.key for c in section["claims"]}
+    section["claims"] += [c for c in recipe.not_run("not run at this budget") if c.key not in assessed]
+    return section
+
+
+def write_report(out: Path | str) -> dict:
+    """Assess every recipe found in ``out`` and write ``claims.json`` and ``report.html`` (atomically)."""
+    from policyscape.recipes.report import render_html
+
+    out = Path(out)
+    if not out.is_dir():
+        raise InputError(f"{str(out)!r} is not a reproduce directory (expected one made by policyscape reproduce)")
+    sections = [assess_recipe(name, out) for name in RECIPE_MODULES]
+    if not any(s["budget"] or s["error"] for s in sections):
+        raise InputError(f"{str(out)!r} holds no recipe results; run policyscape reproduce --out {out} first")
+    claims = [c.to_dict() for s in sections for c in s["claims"]]
+    run = RunDir(out)
+    run.write_text("claims.json", to_json(claims))
+    run.write_text("report.html", render_html(sections, out))
+    return {"report": out / "report.html", "claims": claims}
+
+
+__all__ = ["MAIN_JOB", "RECIPE_MODULES", "get_recipe", "reproduce", "resolve_names", "run_recipe", "write_report"]
