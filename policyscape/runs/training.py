@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from policyscape.envs.registry import make_tabular
 from policyscape.envs.tabular import TabularMDP, optimal_value, policy_value
+from policyscape.errors import InputError
 from policyscape.objectives.exact import ExactObjective
 from policyscape.optimize.exact_pg import CURVE_NAMES, ExactTrainConfig, ExactTrainResult, train_exact
 from policyscape.plots.training import plot_training_run
@@ -65,13 +66,28 @@ def summarize(
     }
 
 
-def run_exact_training(
-    env_id: str, config: ExactTrainConfig, out: Path | str, show_progress: bool = True, figures: bool = True
-) -> dict:
-    """Train on ``env_id`` exactly and write the run directory ``out`` (module docstring) → summary dict."""
-    config.validate()
-    mdp = make_tabular(env_id)
+def exact_run_config(env_id: str, config: ExactTrainConfig, curve_every: int = 1) -> dict:
+    """The ``config.json`` of an exact-training run directory."""
     run_config = {"command": "train", "env_id": env_id, "exact": True, "train": config.to_dict()}
+    if curve_every != 1:
+        run_config["curve_every"] = curve_every
+    return run_config
+
+
+def run_exact_training(
+    env_id: str, config: ExactTrainConfig, out: Path | str, show_progress: bool = True, figures: bool = True,
+    curve_every: int = 1,
+) -> dict:
+    """Train on ``env_id`` exactly and write the run directory ``out`` (module docstring) → summary dict.
+
+    ``curves.csv`` keeps every ``curve_every``-th update (and the last): sweeps of many runs × seeds ×
+    updates stay small on disk.
+    """
+    config.validate()
+    if isinstance(curve_every, bool) or not isinstance(curve_every, int) or curve_every < 1:
+        raise InputError(f"curve_every must be an integer >= 1, got {curve_every!r}")
+    mdp = make_tabular(env_id)
+    run_config = exact_run_config(env_id, config, curve_every)
     run = RunDir(out)
     run.check_compatible(run_config)
     optimal = optimal_value(mdp).value
@@ -83,9 +99,10 @@ def run_exact_training(
     seconds = time.perf_counter() - started
 
     K, U = config.seeds, config.updates + 1
-    updates = np.repeat(np.arange(U), K)
-    seeds = np.tile(np.arange(K), U)
-    columns = [result.curves[k].ravel() for k in ("tau", *[c for c in CURVE_NAMES if c != "tau"])]
+    kept = np.unique(np.append(np.arange(0, U, curve_every), U - 1))
+    updates = np.repeat(kept, K)
+    seeds = np.tile(np.arange(K), kept.size)
+    columns = [result.curves[k][kept].ravel() for k in ("tau", *[c for c in CURVE_NAMES if c != "tau"])]
     run.write_csv("curves.csv", ["update", "seed", "tau", *[c for c in CURVE_NAMES if c != "tau"]], zip(updates, seeds, *columns))
 
     summary = summarize(env_id, mdp, optimal, result)

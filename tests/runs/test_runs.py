@@ -114,3 +114,22 @@ def test_greedy_returns_of_deterministic_corners():
         logits[:, action] = 0.01
         thetas.append(policy.from_logits(logits))
     np.testing.assert_allclose(greedy_returns(mdp, np.stack(thetas)), [5 * 0.99**4, 4.5 * 0.99**4], rtol=1e-12)
+
+
+def test_exact_training_curves_can_be_thinned(tmp_path):
+    """curve_every=k keeps updates 0, k, 2k, … and the last, with the same values as the full curves."""
+    from policyscape.optimize.exact_pg import ExactTrainConfig
+    from policyscape.runs.training import run_exact_training
+
+    config = ExactTrainConfig(seeds=3, updates=25, lr=0.5)
+    env = "policyscape/SymmetricGridworld-v0"
+    run_exact_training(env, config, tmp_path / "full", show_progress=False, figures=False)
+    run_exact_training(env, config, tmp_path / "thin", show_progress=False, figures=False, curve_every=10)
+    full, thin = RunDir(tmp_path / "full").read_csv("curves.csv"), RunDir(tmp_path / "thin").read_csv("curves.csv")
+    assert sorted(set(thin["update"])) == [0, 10, 20, 25]
+    keep = np.isin(full["update"], [0, 10, 20, 25])
+    for key in full:
+        np.testing.assert_array_equal(thin[key], full[key][keep])
+    assert (tmp_path / "thin/final.npz").read_bytes() == (tmp_path / "full/final.npz").read_bytes()
+    with pytest.raises(InputError, match="curve_every must be an integer >= 1"):
+        run_exact_training(env, config, tmp_path / "bad", show_progress=False, curve_every=0)
