@@ -31,7 +31,8 @@ th { background: #f6f8fa; }
 .claim { border: 1px solid #d0d7de; border-radius: 6px; padding: 0.8em 1em; margin: 1em 0; }
 .claim p { margin: 0.3em 0; } .label { color: #59636e; font-weight: 600; }
 .note { background: #fff8c5; padding: 0.4em 0.6em; border-radius: 4px; }
-figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #eaeef2; }
+figure { margin: 1em 0; } figure img { max-width: min(100%, 720px); border: 1px solid #eaeef2; }
+.gallery figure img { max-width: 100%; }
 figcaption { color: #59636e; font-size: 0.9em; }
 pre { background: #f6f8fa; padding: 0.6em; overflow-x: auto; font-size: 0.85em; }
 .gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(480px, 1fr)); gap: 1em; }
@@ -60,14 +61,19 @@ def _figure(recipe_dir: Path, rel: str, caption: str) -> str:
     return f"<figure>{embed_png(recipe_dir / rel)}<figcaption>{_e(caption)}</figcaption></figure>"
 
 
-def _claim_html(claim, recipe_dir: Path, captions: dict[str, str]) -> str:
+def _claim_html(claim, recipe_dir: Path, captions: dict[str, str], shown: set[str]) -> str:
+    """One claim's box; a figure already shown in this section is referred to, not repeated (``shown`` grows)."""
     parts = [f'<div class="claim" id="{_e(claim.recipe)}-{_e(claim.key)}">',
              f"<p>{verdict_badge(claim.verdict)} <strong>{_e(claim.claim)}</strong></p>",
              f'<p><span class="label">Measured:</span> {_e(claim.measured)}</p>']
     if claim.note:
         parts.append(f'<p class="note"><span class="label">Note:</span> {_e(claim.note)}</p>')
     for rel in claim.figures:
-        parts.append(_figure(recipe_dir, rel, captions.get(rel, rel)))
+        if rel in shown:
+            parts.append(f'<p class="meta">See the figure above: {_e(captions.get(rel, rel))}</p>')
+        else:
+            parts.append(_figure(recipe_dir, rel, captions.get(rel, rel)))
+            shown.add(rel)
     if claim.evidence:
         parts.append(f"<details><summary>numbers behind the verdict</summary><pre>"
                      f"{_e(json.dumps(claim.evidence, indent=1, default=str))}</pre></details>")
@@ -89,8 +95,8 @@ def _section_html(section: dict, out: Path) -> str:
              f'<p class="meta">Run: {status}. Expected time on 2 cores — {_e(times)}.</p>']
     if section["error"]:
         parts.append(f"<details open><summary>the recipe failed</summary><pre>{_e(section['error'])}</pre></details>")
-    parts += [_claim_html(c, recipe_dir, captions) for c in section["claims"]]
-    shown = {rel for c in section["claims"] for rel in c.figures}
+    shown: set[str] = set()
+    parts += [_claim_html(c, recipe_dir, captions, shown) for c in section["claims"]]
     rest = [f for f in section["figures"] if f.path not in shown]
     if rest:
         parts.append("<h3>More figures</h3><div class=\"gallery\">")

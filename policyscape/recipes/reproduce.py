@@ -102,9 +102,8 @@ def reproduce(names=(), budget: str = "quick", out: Path | str = "runs/reproduce
         config = configs.get(name)
         if isinstance(config, dict):
             config = replace(recipe.config(budget), **config)
-        if progress:
-            print(f"[{name}] {recipe.title} ({budget} budget, expected {recipe.expected_time.get(budget, '?')})",
-                  flush=True)
+        print(f"[{name}] {recipe.title} ({budget} budget, expected {recipe.expected_time.get(budget, '?')})",
+              flush=True)
         try:
             done = run_recipe(recipe, budget, out / name, progress, config)
         except (InputError, KeyboardInterrupt):
@@ -117,8 +116,7 @@ def reproduce(names=(), budget: str = "quick", out: Path | str = "runs/reproduce
             failed.append(name)
             print(f"[{name}] FAILED: see {out / name / ERROR_FILE}", flush=True)
             continue
-        if progress:
-            print(f"[{name}] done in {done['seconds']:.0f} s", flush=True)
+        print(f"[{name}] done in {done['seconds']:.0f} s", flush=True)
     result = write_report(out)
     result["failed"] = failed
     return result
@@ -135,7 +133,7 @@ def assess_recipe(name: str, out: Path) -> dict:
         section["claims"] = recipe.not_run("not run: the recipe failed (error below)")
         return section
     if not (path / DONE_FILE).exists():
-        section["claims"] = recipe.not_run()
+        section["claims"] = recipe.not_run(f"not run: not part of this reproduction (policyscape reproduce {name})")
         return section
     done = RunDir(path).read_json(DONE_FILE)
     section.update(budget=done["budget"], seconds=done["seconds"], versions=done.get("versions"))

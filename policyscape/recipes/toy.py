@@ -155,7 +155,7 @@ def barrier_claim(alphas: np.ndarray, values: np.ndarray, curve_max_loss: float)
     depth = ends - float(values[inside].min())
     verdict = v.combine([v.exact(depth > BARRIER), v.exact(curve_max_loss <= BARRIER)])
     text = (f"barrier depth {depth:.4g} on the straight path (value {values[inside].min():.4g} at its worst vs "
-            f"{ends:.3g} at the optima); largest loss along xy = 1 between them {curve_max_loss:.2g}")
+            f"{ends + 0.0:.3g} at the optima); largest loss along xy = 1 between them {curve_max_loss:.2g}")
     return verdict, text, {"barrier_depth": depth, "end_value": ends, "curve_max_loss": curve_max_loss}
 
 
