@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from policyscape.recipes.verdicts import Interval, wilson_interval
+from policyscape.recipes.verdicts import Interval, at_least, wilson_interval
 
 
 def read_summary(run_dir: Path | str) -> dict:
@@ -38,4 +38,17 @@ def fraction_text(interval: Interval, n: int, what: str) -> str:
     return f"{interval.format(percent=True)} of {n} {what}"
 
 
-__all__ = ["class_fraction", "fraction_text", "negative_curvature_fraction", "read_summary"]
+def at_least_fraction_claim(interval: Interval, n: int, what: str, holds_at: float, fails_below: float,
+                            **evidence) -> tuple[str, str, dict]:
+    """(verdict, measured text, evidence) of "a large fraction of the n directions/seeds are ``what``".
+
+    The verdict is ``verdicts.at_least`` on the Wilson ``interval``; ``evidence`` gets the fraction, its
+    interval, n and the thresholds, plus any keyword given.
+    """
+    return at_least(interval, holds_at, fails_below), fraction_text(interval, n, what), {
+        "fraction": interval.estimate, "ci95": [interval.lo, interval.hi], "n": n, "holds_at": holds_at,
+        "fails_below": fails_below, **evidence}
+
+
+__all__ = ["at_least_fraction_claim", "class_fraction", "fraction_text", "negative_curvature_fraction",
+           "read_summary"]

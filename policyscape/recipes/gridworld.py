@@ -203,8 +203,10 @@ def run(config: GridworldConfig, out: Path, progress: bool = True) -> None:
     summary = train(config.env, long_config, out / "solution", progress)
     sub, opts, subs = choose_solutions(summary)
     objective = make_objective(config.env)
-    final = lambda k: load_params(f"{out / 'solution' / 'final.npz'}@{k}").theta
-    initial = lambda k: load_params(f"{out / 'solution' / 'checkpoints' / 'update_000000.npz'}@{k}").theta
+    def final(k):
+        return load_params(f"{out / 'solution' / 'final.npz'}@{k}").theta
+    def initial(k):
+        return load_params(f"{out / 'solution' / 'checkpoints' / 'update_000000.npz'}@{k}").theta
 
     def describe(k: int) -> dict:
         theta = final(k)

@@ -62,7 +62,7 @@ import numpy as np
 
 from policyscape.recipes import verdicts as v
 from policyscape.recipes.base import Figure, Recipe
-from policyscape.recipes.common import fraction_text, read_summary
+from policyscape.recipes.common import at_least_fraction_claim, read_summary
 from policyscape.recipes.mujoco_common import ensure_reinforce_run, env_label, sigma_colour
 from policyscape.runs.rundir import RunDir
 
@@ -177,24 +177,16 @@ def curvature_counts(delta_plus, delta_minus, tol: float) -> dict[str, int]:
 
 def negative_curvature_verdict(negative: int, n: int, noise_std: float) -> tuple[str, str, dict]:
     """"Most directions have significant negative curvature" (σ = 0) → (verdict, measured, evidence)."""
-    interval = v.wilson_interval(negative, n)
-    verdict = v.at_least(interval, NEGATIVE_HOLDS_AT, NEGATIVE_FAILS_BELOW)
-    measured = (fraction_text(interval, n, "directions") + " show significant negative curvature at σ = 0 "
-                f"(noise std of O(θ0) {noise_std:.3g})")
-    return verdict, measured, {"fraction": interval.estimate, "ci95": [interval.lo, interval.hi], "directions": n,
-                               "noise_std": noise_std, "holds_at": NEGATIVE_HOLDS_AT,
-                               "fails_below": NEGATIVE_FAILS_BELOW}
+    return at_least_fraction_claim(
+        v.wilson_interval(negative, n), n, f"directions show significant negative curvature at σ = 0 (noise std of "
+        f"O(θ0) {noise_std:.3g})", NEGATIVE_HOLDS_AT, NEGATIVE_FAILS_BELOW, noise_std=noise_std)
 
 
 def within_noise_verdict(within: int, n: int, noise_std: float) -> tuple[str, str, dict]:
     """"Almost all curvatures are within noise" (σ = 1.0) → (verdict, measured, evidence)."""
-    interval = v.wilson_interval(within, n)
-    verdict = v.at_least(interval, WITHIN_NOISE_HOLDS_AT, WITHIN_NOISE_FAILS_BELOW)
-    measured = (fraction_text(interval, n, "directions") + " have curvature within noise at σ = 1.0 "
-                f"(noise std of O(θ0) {noise_std:.3g})")
-    return verdict, measured, {"fraction": interval.estimate, "ci95": [interval.lo, interval.hi], "directions": n,
-                               "noise_std": noise_std, "holds_at": WITHIN_NOISE_HOLDS_AT,
-                               "fails_below": WITHIN_NOISE_FAILS_BELOW}
+    return at_least_fraction_claim(
+        v.wilson_interval(within, n), n, f"directions have curvature within noise at σ = 1.0 (noise std of "
+        f"O(θ0) {noise_std:.3g})", WITHIN_NOISE_HOLDS_AT, WITHIN_NOISE_FAILS_BELOW, noise_std=noise_std)
 
 
 def path_monotonicity(alphas, values, stderr) -> dict:

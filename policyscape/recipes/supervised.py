@@ -17,7 +17,7 @@ from pathlib import Path
 
 from policyscape.recipes import verdicts as v
 from policyscape.recipes.base import Figure, Recipe
-from policyscape.recipes.common import class_fraction, fraction_text, read_summary
+from policyscape.recipes.common import at_least_fraction_claim, class_fraction, read_summary
 from policyscape.runs.landscape import Point, run_hessian, run_perturb
 
 ENV_ID = "supervised/digits-logreg"
@@ -56,10 +56,7 @@ def run(config: SupervisedConfig, out: Path, progress: bool = True) -> None:
 
 def fraction_claim(summary: dict, classes: tuple[str, ...], what: str) -> tuple[str, str, dict]:
     """(verdict, measured text, evidence) for "almost all directions are in ``classes``"."""
-    interval = class_fraction(summary, classes)
-    return v.at_least(interval, MOST, MAJORITY), fraction_text(interval, summary["directions"], what), {
-        "fraction": interval.estimate, "ci95": [interval.lo, interval.hi], "directions": summary["directions"],
-        "holds_at": MOST, "fails_below": MAJORITY}
+    return at_least_fraction_claim(class_fraction(summary, classes), summary["directions"], what, MOST, MAJORITY)
 
 
 def minimum_claim(perturb_summary: dict, hessian_summary: dict) -> tuple[str, str, dict]:

@@ -21,7 +21,7 @@ import numpy as np
 from policyscape.objectives.toy import TOY_OBJECTIVES, TOY_POINTS
 from policyscape.recipes import verdicts as v
 from policyscape.recipes.base import Figure, Recipe
-from policyscape.recipes.common import class_fraction, fraction_text, read_summary
+from policyscape.recipes.common import at_least_fraction_claim, class_fraction, fraction_text, read_summary
 from policyscape.runs.landscape import Point, run_interpolate, run_perturb
 from policyscape.runs.rundir import RunDir
 
@@ -116,11 +116,8 @@ def plot_goodfellow(out: Path) -> Path:
 def fraction_claim(summary: dict, classes: tuple[str, ...], what: str, holds_at: float = MOST,
                    fails_below: float = MAJORITY) -> tuple[str, str, dict]:
     """(verdict, measured text, evidence) for "at least ``holds_at`` of the directions are in ``classes``"."""
-    interval = class_fraction(summary, classes)
-    verdict = v.at_least(interval, holds_at, fails_below)
-    return verdict, fraction_text(interval, summary["directions"], what), {
-        "fraction": interval.estimate, "ci95": [interval.lo, interval.hi], "directions": summary["directions"],
-        "holds_at": holds_at, "fails_below": fails_below}
+    return at_least_fraction_claim(class_fraction(summary, classes), summary["directions"], what, holds_at,
+                                   fails_below)
 
 
 def both_classes_claim(summary: dict, first: str, second: str) -> tuple[str, str, dict]:

@@ -72,7 +72,7 @@ def test_negative_curvature_verdict_thresholds(negative, expected):
     """100 directions: 85% → Wilson lower end ≈ 0.77 ≥ 0.5; 40% → [0.31, 0.50]; 5% → upper end ≈ 0.11 < 0.2."""
     verdict, text, evidence = lo.negative_curvature_verdict(negative, 100, noise_std=0.3)
     assert verdict == expected
-    assert f"{negative:.1f}%" in text and evidence["directions"] == 100
+    assert f"{negative:.1f}%" in text and evidence["n"] == 100
     assert evidence["ci95"][0] <= negative / 100 <= evidence["ci95"][1]
 
 

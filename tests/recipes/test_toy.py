@@ -56,7 +56,7 @@ def test_fraction_claim_thresholds(fraction, expected):
     """1000 directions: 99% → interval above 0.95; 95% → interval straddles it; 45% → below a majority."""
     verdict, text, evidence = toy.fraction_claim(perturb_summary({"local maximum": fraction}), ("local maximum",), "x")
     assert verdict == expected
-    assert f"{100 * fraction:.1f}%" in text and evidence["directions"] == 1000
+    assert f"{100 * fraction:.1f}%" in text and evidence["n"] == 1000
 
 
 @pytest.mark.parametrize("first,second,expected", [(0.5, 0.5, v.HOLDS), (0.97, 0.03, v.PARTLY), (1.0, 0.0, v.PARTLY)])
