@@ -49,7 +49,19 @@ def known_ids() -> list[str]:
 
 
 def make_objective(env_id: str, entropy: float = 0.0, mix: float = 0.0, sampling: Sampling | None = None) -> Objective:
-    """The objective of ``env_id``: exact on tabular ids unless ``sampling`` is given; sampled on Gymnasium ids."""
+    """The objective of ``env_id``: exact on tabular ids unless ``sampling`` is given; sampled on Gymnasium ids.
+
+    The objective carries ``spec``, an ``runs.executor.ObjectiveSpec`` of these arguments, from which a
+    worker process rebuilds it.
+    """
+    from policyscape.runs.executor import ObjectiveSpec
+
+    objective = _make_objective(env_id, entropy, mix, sampling)
+    objective.spec = ObjectiveSpec(env_id, float(entropy), float(mix), sampling)
+    return objective
+
+
+def _make_objective(env_id: str, entropy: float, mix: float, sampling: Sampling | None) -> Objective:
     from policyscape.envs.registry import TABULAR_ENVS, make_tabular
 
     if env_id in TABULAR_ENVS and sampling is None:

@@ -21,6 +21,7 @@ from policyscape.landscape import perturb as pert
 from policyscape.landscape import plane as pl
 from policyscape.landscape.directions import check_directions, filter_normalized, gaussian_directions
 from policyscape.objectives.base import Objective, as_theta_batch
+from policyscape.runs.executor import Executor, chunk_evaluator
 from policyscape.runs.rundir import RunDir
 from policyscape.runs.store import PointStore, evaluate_points
 
@@ -107,13 +108,16 @@ def run_perturb(
     directions: np.ndarray | None = None,
     show_progress: bool = True,
     figures: bool = True,
+    executor: Executor | None = None,
 ) -> dict:
     """Paired random perturbations of ``objective`` around ``at`` → summary (see landscape.perturb).
 
     Writes ``directions.npy`` [N, n], ``perturbations.csv`` (one row per direction and α),
-    ``summary.json`` and the scatter / spectrum figures.
+    ``summary.json`` and the scatter / spectrum figures. ``executor`` (``runs.executor``; None: this
+    process) evaluates the chunks; the results do not depend on it.
     """
     config.validate()
+    evaluate = chunk_evaluator(objective, executor)
     theta0 = as_theta_batch(at.theta, objective.num_params, what="theta (--at)")[0]
     if directions is None:
         directions = make_directions(objective, theta0, config.directions, config.seed, config.normalization)
@@ -137,10 +141,11 @@ def run_perturb(
     values = evaluate_points(
         store,
         lambda p: pert.perturbation_thetas(theta0, directions, config.alphas, p),
-        objective.evaluate,
+        evaluate,
         desc="perturb",
         show_progress=show_progress,
         pad=not is_stochastic(objective),
+        executor=executor,
     )
     noise = measure_noise(objective, theta0, config.noise_evaluations)
     table, summary = pert.analyse(values["value"], config.alphas, config.directions, noise["std"], config.flat_tolerance)
@@ -168,15 +173,17 @@ def run_interpolate(
     chunk_size: int = 1024,
     show_progress: bool = True,
     figures: bool = True,
+    executor: Executor | None = None,
 ) -> dict:
     """Values along the (piecewise) linear path through ``anchors`` under every objective variant.
 
     ``objectives`` maps a variant label (e.g. ``"entropy=0.01"``) to its objective. Writes
     ``interpolation.csv`` (variant, alpha, distance, value and every other reported quantity)
-    and ``summary.json``.
+    and ``summary.json``. ``executor``: as in :func:`run_perturb`.
     """
     if not objectives:
         raise InputError("expected at least one objective variant")
+    evaluators = {label: chunk_evaluator(o, executor) for label, o in objectives.items()}
     n = next(iter(objectives.values())).num_params
     matrix = np.stack([as_theta_batch(a.theta, n, what=f"theta ({a.label})")[0] for a in anchors])
     thetas = interp.path_thetas(matrix, alphas)
@@ -191,8 +198,8 @@ def run_interpolate(
     for v, (label, objective) in enumerate(objectives.items()):
         fields = list(objective.fields)
         store = PointStore(run.file(f"points/variant_{v:03d}.csv"), fields, alphas.size, chunk_size)
-        values = evaluate_points(store, lambda p: thetas[p], objective.evaluate, desc=f"interpolate {label}",
-                                 show_progress=show_progress, pad=not is_stochastic(objective))
+        values = evaluate_points(store, lambda p: thetas[p], evaluators[label], desc=f"interpolate {label}",
+                                 show_progress=show_progress, pad=not is_stochastic(objective), executor=executor)
         results[label] = values
         columns["variant"] += [label] * alphas.size
         columns["alpha"] += list(alphas)
@@ -247,8 +254,11 @@ def run_plane(
     chunk_size: int = 1024,
     show_progress: bool = True,
     figures: bool = True,
+    executor: Executor | None = None,
 ) -> dict:
-    """Objective values on a grid × grid plane through ``at`` (see landscape.plane)."""
+    """Objective values on a grid × grid plane through ``at`` (see landscape.plane); ``executor`` as in
+    :func:`run_perturb`."""
+    evaluate = chunk_evaluator(objective, executor)
     theta0 = as_theta_batch(at.theta, objective.num_params, what="theta (--at)")[0]
     if towards:
         if len(towards) != 2:
@@ -270,8 +280,9 @@ def run_plane(
     run.write_npy("directions.npy", np.stack([d1, d2]))
     fields = list(objective.fields)
     store = PointStore(run.file("points/plane.csv"), fields, grid * grid, chunk_size)
-    values = evaluate_points(store, lambda p: pl.plane_thetas(theta0, d1, d2, axis, p), objective.evaluate,
-                             desc="plane", show_progress=show_progress, pad=not is_stochastic(objective))
+    values = evaluate_points(store, lambda p: pl.plane_thetas(theta0, d1, d2, axis, p), evaluate,
+                             desc="plane", show_progress=show_progress, pad=not is_stochastic(objective),
+                             executor=executor)
     i, j = np.divmod(np.arange(grid * grid), grid)
     run.write_csv("plane.csv", ["u", "v", *fields], zip(axis[j], axis[i], *[values[f] for f in fields]))
     V = values["value"].reshape(grid, grid)

@@ -14,9 +14,11 @@ import fcntl
 import io
 import json
 import os
+import shutil
 import tempfile
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -24,6 +26,8 @@ from policyscape.errors import InputError
 
 CONFIG_FILE = "config.json"
 LOCK_FILE = ".lock"
+#: A run directory with less free space than this is refused before any work starts.
+MIN_FREE_BYTES = 10 * 1024**2
 _HELD_LOCKS: dict[str, int] = {}  # run directory → file descriptor of its lock, for this process's lifetime
 
 
@@ -74,6 +78,31 @@ def _config_differences(old: dict, new: dict, prefix: str = "") -> list[str]:
     return diffs
 
 
+def check_writable(path: Path, min_free_bytes: int | None = None) -> None:
+    """Refuse (InputError) a directory this process cannot write a file into, or with too little free space.
+
+    A probe file is written, fsync'd and removed; the free space (``shutil.disk_usage``) must be at
+    least ``min_free_bytes`` (default :data:`MIN_FREE_BYTES`), so that a run does not start on a
+    full disk.
+    """
+    min_free = MIN_FREE_BYTES if min_free_bytes is None else min_free_bytes
+    try:
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".write-probe.")
+        try:
+            os.write(fd, b"probe\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as e:
+        raise InputError(f"output directory {str(path)!r} is not writable ({e.strerror}); "
+                         "expected a directory this user can write to, or choose another --out") from None
+    free = shutil.disk_usage(path).free
+    if free < min_free:
+        raise InputError(f"output directory {str(path)!r} has only {free / 1024**2:.1f} MB free; expected at least "
+                         f"{min_free / 1024**2:.0f} MB: free some space or choose another --out")
+
+
 class RunDir:
     """A directory of one run's results (see the module docstring)."""
 
@@ -106,15 +135,24 @@ class RunDir:
                 "expected the same configuration to resume it, or choose another --out"
             )
 
-    def create(self, config: dict) -> "RunDir":
-        """Check compatibility, then create the directory and record ``config``."""
+    def create(self, config: dict) -> RunDir:
+        """Check compatibility, create the directory, check it is writable with space to spare
+        (:func:`check_writable`; a refused new directory is removed again), and record ``config``."""
         self.check_compatible(config)
+        new_dirs = [p for p in [self.path, *self.path.parents] if not p.exists()]  # leaf first
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise InputError(f"cannot create output directory {str(self.path)!r}: {e.strerror}") from e
-        if not os.access(self.path, os.W_OK):
-            raise InputError(f"output directory {str(self.path)!r} is not writable")
+        try:
+            check_writable(self.path)
+        except InputError:
+            for d in new_dirs:
+                try:
+                    d.rmdir()
+                except OSError:
+                    break
+            raise
         self.lock()
         if self.read_config() is None:
             self.write_json(CONFIG_FILE, config)

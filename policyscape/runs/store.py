@@ -12,10 +12,11 @@ Floats are written with ``repr`` and read back bit-for-bit.
 
 from __future__ import annotations
 
+import errno
 import math
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -38,6 +39,7 @@ class PointStore:
         self.chunk_size = chunk_size
         self.header = ",".join(["chunk", "point", *self.fields])
         self._rows: dict[int, list[str]] = {}  # chunk → its lines
+        self._file_order: list[int] = []  # chunks in the order of their rows in the file
         self._recover()
 
     @property
@@ -67,6 +69,7 @@ class PointStore:
                 continue
             by_chunk.setdefault(int(parts[0]), []).append(line)
         self._rows = {c: rows for c, rows in by_chunk.items() if len(rows) == len(self.chunk_points(c))}
+        self._file_order = sorted(self._rows)
         clean = "\n".join([self.header, *[r for c in sorted(self._rows) for r in self._rows[c]]]) + "\n"
         if clean != "\n".join(lines):
             atomic_write_bytes(self.path, clean.encode())
@@ -81,12 +84,36 @@ class PointStore:
         for j, point in enumerate(points):
             cells = [repr(float(values[f][j])) for f in self.fields]
             lines.append(",".join([str(chunk), str(point), *cells]))
-        new = not self.path.exists()
-        with open(self.path, "a") as f:
-            f.write(("" if not new else self.header + "\n") + "\n".join(lines) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        header = self.header + "\n" if not self.path.exists() or self.path.stat().st_size == 0 else ""
+        data = (header + "\n".join(lines) + "\n").encode()
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            size_before = os.fstat(fd).st_size
+            try:
+                _write_all(fd, data)
+                os.fsync(fd)
+            except OSError as e:
+                _drop_torn_write(fd, size_before)
+                reason = "the disk is full" if e.errno == errno.ENOSPC else e.strerror or str(e)
+                raise InputError(
+                    f"could not write chunk {chunk} to {str(self.path)!r}: {reason}. The {len(self._rows)} chunks "
+                    "written before are kept (a partly written chunk is dropped); fix this and run the same "
+                    "command again to resume") from e
+        finally:
+            os.close(fd)
         self._rows[chunk] = lines
+        self._file_order.append(chunk)
+
+    def sort_file(self) -> None:
+        """Rewrite the file (atomically) with its chunks in order, if they were appended out of order.
+
+        Chunks evaluated in parallel arrive in completion order; sorted, the file of a finished run is
+        the same whatever the executor.
+        """
+        if self._file_order != sorted(self._file_order):
+            clean = "\n".join([self.header, *[r for c in sorted(self._rows) for r in self._rows[c]]]) + "\n"
+            atomic_write_bytes(self.path, clean.encode())
+            self._file_order = sorted(self._rows)
 
     def load(self) -> dict[str, np.ndarray]:
         """All fields as ``[num_points]`` arrays ordered by point (every chunk must be done)."""
@@ -97,6 +124,21 @@ class PointStore:
         return {f: np.array([float(r[2 + i]) for r in rows]) for i, f in enumerate(self.fields)}
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    """``os.write`` until every byte of ``data`` is written (a write may be partial)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _drop_torn_write(fd: int, size: int) -> None:
+    """Best effort: cut the file back to ``size`` bytes after a failed write (truncating needs no space)."""
+    try:
+        os.ftruncate(fd, size)
+    except OSError:
+        pass  # PointStore._recover drops the torn chunk when the store is opened again
+
+
 def evaluate_points(
     store: PointStore,
     make_thetas: Callable[[np.ndarray], np.ndarray],
@@ -104,6 +146,7 @@ def evaluate_points(
     desc: str = "evaluate",
     show_progress: bool = True,
     pad: bool = True,
+    executor=None,
 ) -> dict[str, np.ndarray]:
     """Evaluate every point not yet in ``store`` chunk by chunk, then return all fields.
 
@@ -112,17 +155,33 @@ def evaluate_points(
     padded to ``store.chunk_size`` rows (repeating its last θ) so that it is evaluated as the same
     batch shape whatever happened before; objectives whose values do not depend on the batch
     (sampled ones: each θ's episodes are seeded by the run seed alone) need no padding.
+
+    ``executor`` (``runs.executor``; None: this process) evaluates the chunks, possibly in other
+    processes and out of order; each finished chunk is appended as it arrives (``evaluate`` must
+    then be an ``ObjectiveSpec``, see ``executor.chunk_evaluator``). A single remaining chunk is
+    evaluated in this process. A failed write (disk full) stops the run with the chunks written
+    so far kept; a torn last write is dropped when the store is opened again.
     """
+    from policyscape.runs.executor import SerialExecutor
+
     todo = [c for c in range(store.num_chunks) if c not in store.done_chunks()]
-    with tqdm(total=store.num_points, initial=store.num_points - sum(len(store.chunk_points(c)) for c in todo),
-              desc=desc, unit="pt", disable=not show_progress, leave=False) as bar:
+    if executor is None or len(todo) <= 1:
+        executor = SerialExecutor()
+
+    def tasks():
         for chunk in todo:
             points = store.chunk_points(chunk)
             thetas = make_thetas(points)
             missing = store.chunk_size - len(points)
             if pad and missing:
                 thetas = np.concatenate([thetas, np.repeat(thetas[-1:], missing, axis=0)])
-            out = evaluate(thetas)
-            store.append(chunk, {f: np.asarray(out[f])[: len(points)] for f in store.fields})
-            bar.update(len(points))
+            yield chunk, thetas
+
+    with tqdm(total=store.num_points, initial=store.num_points - sum(len(store.chunk_points(c)) for c in todo),
+              desc=desc, unit="pt", disable=not show_progress, leave=False) as bar:
+        for chunk, out in executor.map_chunks(evaluate, tasks()):
+            n = len(store.chunk_points(chunk))
+            store.append(chunk, {f: np.asarray(out[f])[:n] for f in store.fields})
+            bar.update(n)
+    store.sort_file()
     return store.load()
