@@ -11,6 +11,7 @@ import json
 import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Annotated, Literal
 
 import tyro
 
@@ -76,6 +77,18 @@ class SamplingArgs:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ExecutionArgs:
+    """Where the points are evaluated: this machine's cores or a Ray cluster (same values either way)."""
+
+    backend: Literal["local", "ray"] = "local"
+    """'local' (a process pool on this machine; one worker: in this process) or 'ray' (pip install -e '.[ray]')."""
+    workers: int | None = None
+    """Chunks evaluated at once (default: every core for sampled objectives; 1, in-process, for exact ones)."""
+    address: str | None = None
+    """Ray: address of a running cluster ('auto' after `ray start --head`, or host:port); default: a local Ray."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Evaluate(SamplingArgs):
     """Evaluate the objective at one parameter vector: value, return, entropy (exact) or returns with standard errors (sampled)."""
 
@@ -116,7 +129,7 @@ class Schedules:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Interpolate(SamplingArgs):
+class Interpolate(SamplingArgs, ExecutionArgs):
     """Objective along the line from --at to --to (and on through further --to values), under several variants.
 
     Writes interpolation.csv (variant, alpha, distance = α·‖θ1 − θ0‖, value, …), summary.json, interpolation.png.
@@ -145,7 +158,7 @@ class Interpolate(SamplingArgs):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Plane(SamplingArgs):
+class Plane(SamplingArgs, ExecutionArgs):
     """Objective on a 2-D plane through --at: random directions (--seed) or towards two other points (--to B --to C)."""
 
     at: str
@@ -173,7 +186,7 @@ class Plane(SamplingArgs):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Perturb(SamplingArgs):
+class Perturb(SamplingArgs, ExecutionArgs):
     """Paired random perturbations: Δ± = O(θ0 ± αd) − O(θ0) for N random unit directions d.
 
     Writes directions.npy [N, n], perturbations.csv (direction, alpha, delta_plus, delta_minus, gradient,
@@ -239,11 +252,82 @@ class Envs:
 
 
 @dataclass(frozen=True)
+class Reproduce:
+    """Reproduce the paper: run recipes (one per experiment), check every claim, write DIR/report.html.
+
+    With no recipe named, runs the main job: toy, gridworld, supervised and a small Hopper part of
+    mujoco-local-optima at the quick budget (under 10 minutes on 2 cores). Finished recipes are not
+    run again; a killed run resumes. DIR/claims.json holds every claim with its measurement and
+    verdict (holds / partly / does not hold / not run).
+    """
+
+    recipes: Annotated[tuple[str, ...], tyro.conf.Positional, tyro.conf.arg(metavar="RECIPE")] = ()
+    """Recipes: toy, gridworld, mujoco-learning, mujoco-curvature, mujoco-local-optima, supervised, or all."""
+    budget: Literal["tiny", "quick", "full"] = "quick"
+    """tiny (seconds: what the tests run), quick (minutes), full (paper scale: hours; see --list)."""
+    quick: bool = False
+    """Shorthand for --budget quick."""
+    full: bool = False
+    """Shorthand for --budget full."""
+    out: Path = Path("runs/reproduce")
+    """Output directory: one sub-directory per recipe, claims.json, report.html."""
+    list: bool = False
+    """List the recipes, their claims and expected times, and stop."""
+    progress: bool = True
+    """Show progress bars."""
+
+
+@dataclass(frozen=True)
+class Report:
+    """Rebuild DIR/report.html and DIR/claims.json from the saved results of policyscape reproduce (no recomputation)."""
+
+    out: tyro.conf.Positional[Path]
+    """Directory written by policyscape reproduce."""
+
+
+@dataclass(frozen=True)
 class Plot:
     """Redraw the figures of a run directory from its saved results (no recomputation)."""
 
     run: tyro.conf.Positional[Path]
     """Run directory written by a policyscape command."""
+
+
+def _print_claims(claims: list[dict]) -> None:
+    width = max(len(c["recipe"]) for c in claims)
+    for c in claims:
+        print(f"{c['recipe']:<{width}}  {c['verdict']:<13}  {c['key']}: {c['measured']}")
+
+
+def cmd_reproduce(args: Reproduce) -> int:
+    from policyscape.recipes.reproduce import RECIPE_MODULES, get_recipe, reproduce
+
+    if args.quick and args.full:
+        raise InputError("--quick and --full exclude each other; expected at most one of them")
+    budget = "quick" if args.quick else "full" if args.full else args.budget
+    if args.list:
+        for name in RECIPE_MODULES:
+            recipe = get_recipe(name)
+            times = ", ".join(f"{b} {t}" for b, t in recipe.expected_time.items())
+            print(f"{name}: {recipe.title} ({times} on 2 cores)")
+            for key, sentence in recipe.claims.items():
+                print(f"    {key}: {sentence}")
+        return 0
+    result = reproduce(args.recipes, budget, args.out, progress=args.progress)
+    _print_claims(result["claims"])
+    print(f"report: {result['report']}")
+    if result["failed"]:
+        print(f"policyscape: recipes failed: {', '.join(result['failed'])} (see their error.txt)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_report(args: Report) -> None:
+    from policyscape.recipes.reproduce import write_report
+
+    result = write_report(args.out)
+    _print_claims(result["claims"])
+    print(f"report: {result['report']}")
 
 
 def cmd_train(args: Train) -> None:
@@ -340,13 +424,44 @@ def _variant(args: SamplingArgs, env_id: str, entropy: float, mix: float, seed: 
     return objective_for(env_id, entropy, mix, sampling), variant
 
 
-def _dry_run(objective, theta0, num_points: int) -> None:
+def _dry_run(objective, theta0, num_points: int, split: tuple[int, int] | None = None,
+             execution: ExecutionArgs | None = None) -> None:
+    """Print the cost estimate; with ``split = (chunks, chunk size)``, also how ``execution`` would share the chunks."""
     from policyscape.runs.landscape import estimate_cost
 
     c = estimate_cost(objective, theta0, num_points)
     print(f"dry run: {c['points']} points; {c['env_steps']:.3g} environment steps "
           f"(≈{c['env_steps_per_point']:.0f} per point, measured at θ0); expected time ≈ {c['seconds']:.1f} s "
           f"({c['seconds_per_point'] * 1e3:.2f} ms per point, from a probe on this machine). Nothing was written.")
+    if split is not None and execution is not None:
+        from policyscape.runs.executor import STARTUP_SECONDS, default_workers, estimate_wall_seconds, worker_counts
+
+        chunks, chunk_size = split
+        workers = _workers(execution, objective) or default_workers()
+        print(f"split: {chunks} chunks of {chunk_size} points; {-(-chunks // workers)} chunks per worker on "
+              f"{workers} {execution.backend} worker(s)")
+        per_chunk = c["seconds_per_point"] * chunk_size
+        for w in worker_counts(workers):
+            t = estimate_wall_seconds(chunks, per_chunk, w, execution.backend)
+            print(f"  {w:>4} worker(s): ≈ {t:.1f} s")
+        print(f"  (model: ceil(chunks / workers) × {per_chunk:.3g} s per chunk + start-up "
+              f"{STARTUP_SECONDS['local']:g} s local, {STARTUP_SECONDS['ray']:g} s ray, 0 for 1 local worker)")
+
+
+def _workers(args: ExecutionArgs, objective) -> int | None:
+    """``--workers``, else: every core (None) for sampled objectives; 1 (in-process) for exact ones, which
+    are vectorized over θ already and would only pay the pool's start-up."""
+    if args.workers is not None or args.backend != "local":
+        return args.workers
+    from policyscape.runs.landscape import is_stochastic
+
+    return None if is_stochastic(objective) else 1
+
+
+def _executor(args: ExecutionArgs, objective):
+    from policyscape.runs.executor import make_executor
+
+    return make_executor(args.backend, _workers(args, objective), args.address)
 
 
 def cmd_interpolate(args: Interpolate) -> None:
@@ -372,10 +487,15 @@ def cmd_interpolate(args: Interpolate) -> None:
         sigmas = parse_float_list(args.sigma, "sigma (σ)") if args.sigma is not None else (0.1,)
         objectives = {f"σ={sg:g}": objective_for(env_id, taus[0], mixes[0], _sampling(args, env_id, args.seed, sg))
                       for sg in sigmas}
+    executor = _executor(args, next(iter(objectives.values())))
     if args.dry_run:
-        _dry_run(next(iter(objectives.values())), start.theta, len(objectives) * alphas.size)
+        chunk_size = 1024  # run_interpolate's: one store per variant
+        _dry_run(next(iter(objectives.values())), start.theta, len(objectives) * alphas.size,
+                 (len(objectives) * -(-alphas.size // chunk_size), min(chunk_size, alphas.size)), args)
         return
-    summary = run_interpolate(objectives, [start, *ends], alphas, args.out, env_id, show_progress=args.progress)
+    with executor:
+        summary = run_interpolate(objectives, [start, *ends], alphas, args.out, env_id, show_progress=args.progress,
+                                  executor=executor)
     for label, v in summary["variants"].items():
         print(f"{label:>20}: monotone on [0, 1]: {v['monotone_between_first_anchors']}, min on [0, 1]: "
               f"{v['min_between_first_anchors']:.6g}, at anchors: {', '.join(f'{x:.6g}' for x in v['value_at_anchors'])}")
@@ -388,11 +508,16 @@ def cmd_plane(args: Plane) -> None:
     center, env_id = _point(args.at, args.env)
     towards = [_point(t, env_id)[0] for t in args.to]
     objective, variant = _variant(args, env_id, args.entropy, args.mix, args.seed)
+    executor = _executor(args, objective)
     if args.dry_run:
-        _dry_run(objective, center.theta, args.grid**2)
+        chunk_size = 1024  # run_plane's
+        _dry_run(objective, center.theta, args.grid**2, (-(-args.grid**2 // chunk_size), min(chunk_size, args.grid**2)),
+                 args)
         return
-    summary = run_plane(objective, center, args.out, env_id, variant, towards=towards, grid=args.grid,
-                        span=args.span, seed=args.seed, normalization=args.normalization, show_progress=args.progress)
+    with executor:
+        summary = run_plane(objective, center, args.out, env_id, variant, towards=towards, grid=args.grid,
+                            span=args.span, seed=args.seed, normalization=args.normalization,
+                            show_progress=args.progress, executor=executor)
     print(f"value at θ0 {summary['value_at_theta0']:.6g}; max {summary['max']:.6g} at (u, v) = {summary['argmax_uv']}")
     print(f"results: {args.out}")
 
@@ -415,15 +540,18 @@ def cmd_perturb(args: Perturb) -> None:
     config = PerturbConfig(alphas=args.alpha or (0.1,), directions=args.directions, seed=args.seed,
                            normalization=args.normalization, flat_tolerance=args.flat_tolerance,
                            chunk_size=chunk_size, noise_evaluations=args.noise_evaluations)
+    executor = _executor(args, objective)
     if args.dry_run:
         from policyscape.landscape.perturb import num_points
 
         config.validate()
         noise = args.noise_evaluations if "sampling" in variant else 0
-        _dry_run(objective, at.theta, num_points(config.directions, len(config.alphas)) + noise)
+        points = num_points(config.directions, len(config.alphas))
+        _dry_run(objective, at.theta, points + noise, (-(-points // chunk_size), min(chunk_size, points)), args)
         return
-    summary = run_perturb(objective, at, config, args.out, env_id, variant, directions=directions,
-                          show_progress=args.progress)
+    with executor:
+        summary = run_perturb(objective, at, config, args.out, env_id, variant, directions=directions,
+                              show_progress=args.progress, executor=executor)
     if summary.get("nonfinite_episodes", {}).get("total"):
         nf = summary["nonfinite_episodes"]
         print(f"warning: {nf['total']} episodes at {nf['points_affected']} points returned NaN/inf and were left out "
@@ -499,6 +627,8 @@ COMMANDS = {
     "schedules": (Schedules, cmd_schedules),
     "envs": (Envs, cmd_envs),
     "plot": (Plot, cmd_plot),
+    "reproduce": (Reproduce, cmd_reproduce),
+    "report": (Report, cmd_report),
 }
 
 
@@ -511,7 +641,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     handler = next(fn for cls, fn in COMMANDS.values() if type(args) is cls)
     try:
-        handler(args)
+        rc = handler(args)
     except InputError as e:
         print(f"policyscape: error: {e}", file=sys.stderr)
         return 2
@@ -521,7 +651,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\npolicyscape: interrupted; every finished chunk is saved{where}. "
               "Run the same command again to resume.", file=sys.stderr)
         return 130
-    return 0
+    return rc or 0
 
 
 if __name__ == "__main__":
