@@ -251,13 +251,14 @@ class Envs:
     """List the tabular environment ids with their sizes and optimal values."""
 
 
-@dataclass(frozen=True)
-class Reproduce:
+@dataclass(frozen=True, kw_only=True)
+class Reproduce(ExecutionArgs):
     """Reproduce the paper: run recipes (one per experiment), check every claim, write DIR/report.html.
 
     With no recipe named, runs the main job: toy, gridworld, supervised and a small Hopper part of
     mujoco-local-optima at the quick budget (under 10 minutes on 2 cores). Finished recipes are not
-    run again; a killed run resumes. DIR/claims.json holds every claim with its measurement and
+    run again; a killed run resumes. --backend/--workers/--address choose where the sampled landscape
+    runs of the MuJoCo recipes are evaluated (same values everywhere). DIR/claims.json holds every claim with its measurement and
     verdict (holds / partly / does not hold / not run).
     """
 
@@ -313,7 +314,10 @@ def cmd_reproduce(args: Reproduce) -> int:
             for key, sentence in recipe.claims.items():
                 print(f"    {key}: {sentence}")
         return 0
-    result = reproduce(args.recipes, budget, args.out, progress=args.progress)
+    from policyscape.runs.executor import make_executor
+
+    with make_executor(args.backend, args.workers, args.address) as executor:
+        result = reproduce(args.recipes, budget, args.out, progress=args.progress, executor=executor)
     _print_claims(result["claims"])
     print(f"report: {result['report']}")
     if result["failed"]:

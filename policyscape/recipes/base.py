@@ -8,12 +8,13 @@ A recipe module defines one :class:`Recipe`::
         claims={"strict-max": "The strict maximum looks like a local maximum in every direction."},
         budgets={"tiny": Config(...), "quick": Config(...), "full": Config(...)},
         expected_time={"quick": "20 s", "full": "2 min"},
-        run=run,        # run(config, out: Path, progress: bool) -> None: compute, save, draw
+        run=run,        # run(config, out: Path, progress: bool, executor) -> None: compute, save, draw
         assess=assess,  # assess(out: Path) -> list[Claim | Figure]: read the saved results only
     )
 
 ``run`` writes everything under ``out`` (resumable: sub-runs are run directories and point
-stores), ``assess`` reads only saved files, so ``policyscape report DIR`` rebuilds every verdict
+stores); ``executor`` (``runs.executor``; None: in this process) evaluates the chunks of sampled
+landscape runs, recipes whose points are exact ignore it. ``assess`` reads only saved files, so ``policyscape report DIR`` rebuilds every verdict
 and the report without recomputing. Figures are paths relative to ``out``.
 """
 
@@ -73,7 +74,7 @@ class Recipe:
     claims: dict[str, str]
     budgets: dict[str, Any]
     expected_time: dict[str, str]
-    run: Callable[[Any, Path, bool], None]
+    run: Callable[[Any, Path, bool, Any], None]
     assess: Callable[[Path], list]
 
     def __post_init__(self) -> None:

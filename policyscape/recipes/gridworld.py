@@ -168,7 +168,7 @@ def choose_solutions(summary: dict) -> tuple[int | None, list[int], list[int]]:
     return (subs[0] if subs else None), opts, subs
 
 
-def run(config: GridworldConfig, out: Path, progress: bool = True) -> None:
+def run(config: GridworldConfig, out: Path, progress: bool = True, executor=None) -> None:
     from policyscape.objectives.registry import make_objective
     from policyscape.runs.checkpoint import load_params
 

@@ -116,7 +116,7 @@ def perturb_path(out: Path, env: str, update: int, sigma: float) -> Path:
     return Path(out) / "perturb" / env / f"update_{update:06d}" / f"sigma_{sigma:g}"
 
 
-def run(config: CurvatureConfig, out: Path, progress: bool = False) -> None:
+def run(config: CurvatureConfig, out: Path, progress: bool = False, executor=None) -> None:
     """Train, perturb every checkpoint under every σ, save ``curvature.csv``, draw the figure."""
     out = Path(out)
     perturb = PerturbConfig(alphas=(config.alpha,), directions=config.directions, seed=config.seed,
@@ -138,7 +138,7 @@ def run(config: CurvatureConfig, out: Path, progress: bool = False) -> None:
                 if progress:
                     print(f"  perturb {env} update {update} σ = {sigma:g}", flush=True)
                 summary = _ensure_perturb(objective, Point(theta, f"{env} update {update}"), perturb, path, env,
-                                          {"sigma": float(sigma), "episodes": config.episodes}, progress)
+                                          {"sigma": float(sigma), "episodes": config.episodes}, progress, executor)
                 pa = summary["per_alpha"][0]
                 tol = float(summary["significance_tolerance"])
                 rows.append((env, update, steps_at.get(update, np.nan), float(sigma),
@@ -150,11 +150,12 @@ def run(config: CurvatureConfig, out: Path, progress: bool = False) -> None:
     draw(out)
 
 
-def _ensure_perturb(objective, at, perturb, path, env, variant, progress) -> dict:
+def _ensure_perturb(objective, at, perturb, path, env, variant, progress, executor=None) -> dict:
     run_dir = RunDir(path)
     if run_dir.file("summary.json").exists():
         return run_dir.read_json("summary.json")
-    return run_perturb(objective, at, perturb, path, env, variant, show_progress=progress, figures=False)
+    return run_perturb(objective, at, perturb, path, env, variant, show_progress=progress, figures=False,
+                       executor=executor)
 
 
 def read_curvatures(out: Path) -> dict:

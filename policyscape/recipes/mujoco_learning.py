@@ -104,7 +104,7 @@ FULL = LearningConfig()
 # --------------------------------------------------------------------------- run
 
 
-def run(config: LearningConfig, out: Path, progress: bool = False) -> None:
+def run(config: LearningConfig, out: Path, progress: bool = False, executor=None) -> None:
     """Train the sweep into ``out/runs``, then save ``scores.csv`` and draw the figures."""
     paths = mc.train_sweep(out, config.base(), config.envs, config.sigmas, config.lrs, progress)
     rows = []

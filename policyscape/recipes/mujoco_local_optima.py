@@ -256,7 +256,7 @@ def objective_for(config: LocalOptimaConfig, env: str, sigma: float):
                                                  seed=config.seed, max_steps=config.max_steps))
 
 
-def run(config: LocalOptimaConfig, out: Path, progress: bool = True) -> None:
+def run(config: LocalOptimaConfig, out: Path, progress: bool = True, executor=None) -> None:
     from policyscape.landscape.perturb import PerturbConfig
     from policyscape.runs.checkpoint import load_params
     from policyscape.runs.landscape import Point, run_interpolate, run_perturb
@@ -284,12 +284,13 @@ def run(config: LocalOptimaConfig, out: Path, progress: bool = True) -> None:
                 if progress:
                     print(f"  {part.env}: perturbations at the poor solution, evaluated with σ = {sigma:g}", flush=True)
                 run_perturb(objective_for(config, part.env, sigma), poor, perturb, base / sigma_dir("perturb", sigma),
-                            part.env, {"sigma": float(sigma)}, show_progress=progress)
+                            part.env, {"sigma": float(sigma)}, show_progress=progress, executor=executor)
         if progress:
             print(f"  {part.env}: interpolation poor → good", flush=True)
         objectives = {f"σ = {s:g}": objective_for(config, part.env, s) for s in config.interpolation_sigmas}
         run_interpolate(objectives, [poor, good], interpolation_alphas(config.interpolation_alphas),
-                        base / "interpolation", part.env, chunk_size=config.chunk_size, show_progress=progress)
+                        base / "interpolation", part.env, chunk_size=config.chunk_size, show_progress=progress,
+                        executor=executor)
     plot_curvature_classes(out, config)
 
 

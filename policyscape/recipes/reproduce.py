@@ -66,8 +66,12 @@ def versions() -> dict:
     return out
 
 
-def run_recipe(recipe: Recipe, budget: str, out: Path, progress: bool = True, config=None) -> dict:
-    """Run one recipe into ``out`` (skipped if already done with this configuration) → its done record."""
+def run_recipe(recipe: Recipe, budget: str, out: Path, progress: bool = True, config=None, executor=None) -> dict:
+    """Run one recipe into ``out`` (skipped if already done with this configuration) → its done record.
+
+    ``executor`` (``runs.executor``; None: in this process) evaluates the recipe's sampled landscape runs;
+    values do not depend on it.
+    """
     config = recipe.config(budget) if config is None else config
     run = RunDir(out)
     run.create({"recipe": recipe.name, "budget": budget, "config": config_dict(config)})
@@ -75,7 +79,7 @@ def run_recipe(recipe: Recipe, budget: str, out: Path, progress: bool = True, co
         return run.read_json(DONE_FILE)
     run.file(ERROR_FILE).unlink(missing_ok=True)
     started = time.perf_counter()
-    recipe.run(config, run.path, progress)
+    recipe.run(config, run.path, progress, executor)
     done = {"seconds": time.perf_counter() - started, "budget": budget,
             "finished": datetime.now(UTC).isoformat(timespec="seconds"), "versions": versions()}
     run.write_json(DONE_FILE, done)
@@ -83,12 +87,13 @@ def run_recipe(recipe: Recipe, budget: str, out: Path, progress: bool = True, co
 
 
 def reproduce(names=(), budget: str = "quick", out: Path | str = "runs/reproduce", progress: bool = True,
-              configs: dict | None = None, keep_going: bool = True) -> dict:
+              configs: dict | None = None, keep_going: bool = True, executor=None) -> dict:
     """Run the named recipes at ``budget`` into ``out``, then write ``claims.json`` and ``report.html``.
 
     ``configs`` overrides a recipe's configuration (``{"toy": ToyConfig(...)}``) or fields of it
     (``{"toy": {"directions": 100}}``). A recipe that fails is reported (its claims "not run", the
-    error in ``<recipe>/error.txt``) and the others go on, unless ``keep_going`` is False.
+    error in ``<recipe>/error.txt``) and the others go on, unless ``keep_going`` is False. ``executor``: see
+    :func:`run_recipe`.
     Returns ``{"report": path, "claims": [...], "failed": [names]}``.
     """
     if budget not in BUDGETS:
@@ -105,7 +110,7 @@ def reproduce(names=(), budget: str = "quick", out: Path | str = "runs/reproduce
         print(f"[{name}] {recipe.title} ({budget} budget, expected {recipe.expected_time.get(budget, '?')})",
               flush=True)
         try:
-            done = run_recipe(recipe, budget, out / name, progress, config)
+            done = run_recipe(recipe, budget, out / name, progress, config, executor)
         except (InputError, KeyboardInterrupt):
             raise
         except Exception:

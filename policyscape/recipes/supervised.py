@@ -39,7 +39,7 @@ class SupervisedConfig:
     """Random directions whose curvature dᵀHd is shown beside the Hessian spectrum."""
 
 
-def run(config: SupervisedConfig, out: Path, progress: bool = True) -> None:
+def run(config: SupervisedConfig, out: Path, progress: bool = True, executor=None) -> None:
     from policyscape.api import resolve_params
     from policyscape.landscape.perturb import PerturbConfig
     from policyscape.objectives.registry import make_objective

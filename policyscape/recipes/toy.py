@@ -60,7 +60,7 @@ class ToyConfig:
     """Grid points per axis of Goodfellow's contour plot."""
 
 
-def run(config: ToyConfig, out: Path, progress: bool = True) -> None:
+def run(config: ToyConfig, out: Path, progress: bool = True, executor=None) -> None:
     from policyscape.landscape.perturb import PerturbConfig
 
     perturb = PerturbConfig(alphas=(ALPHA,), directions=config.directions, seed=config.seed)

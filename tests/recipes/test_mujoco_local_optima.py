@@ -148,3 +148,22 @@ def test_paper_fraction_note_only_when_the_interval_excludes_85_percent():
     assert "above" in lo.paper_fraction_note("sigma0-negative-curvature", {"ci95": [0.94, 1.0]})
     assert "below" in lo.paper_fraction_note("sigma0-negative-curvature", {"ci95": [0.1, 0.3]})
     assert lo.paper_fraction_note("sigma1-within-noise", {"ci95": [0.94, 1.0]}) == ""
+
+
+def test_a_local_pool_gives_the_same_results_as_in_process(recipe_dir, tmp_path):
+    """The recipe's sampled landscape runs in chunks of 4 points on two worker processes: every result table
+    identical to the in-process run with one chunk (sampled values do not depend on the batch)."""
+    from dataclasses import replace
+
+    from policyscape.runs.executor import LocalExecutor
+
+    out = tmp_path / "mujoco-local-optima"
+    with LocalExecutor(2) as executor:
+        run_recipe(lo.RECIPE, "tiny", out, progress=False, executor=executor,
+                   config=replace(lo.RECIPE.config("tiny"), chunk_size=4))
+    assert max(int(line.split(",")[0]) for line in (out / "hopper/interpolation/points/variant_000.csv")
+               .read_text().splitlines()[1:]) > 0  # several chunks, so the pool had work to share
+    tables = sorted(p.relative_to(recipe_dir) for p in recipe_dir.rglob("*.csv") if "points" not in p.parts)
+    assert any("perturb" in str(t) for t in tables) and any("interpolation" in str(t) for t in tables)
+    for table in tables:
+        assert (out / table).read_text() == (recipe_dir / table).read_text(), table

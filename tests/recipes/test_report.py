@@ -94,7 +94,7 @@ def test_a_different_budget_in_the_same_directory_is_refused(reproduced, capsys)
 def test_a_failing_recipe_is_reported_not_run_and_the_exit_code_is_1(tmp_path, monkeypatch, capsys):
     from policyscape.recipes import supervised
 
-    def broken(config, out, progress):
+    def broken(config, out, progress, executor=None):
         raise RuntimeError("simulated failure")
 
     monkeypatch.setattr(supervised, "RECIPE", replace(supervised.RECIPE, run=broken))
