@@ -711,7 +711,7 @@ RECIPE = Recipe(
         "full": GridworldConfig(seeds=256, updates=2000, lrs=(0.01, 0.05, 0.1, 0.5, 1.0), solution_seeds=8,
                                 solution_updates=50000, directions=1000, interp_points=161, corner_points=201),
     },
-    expected_time={"quick": "about 1 min", "full": "about 6 min"},
+    expected_time={"quick": "20 s to 1 min", "full": "about 2 min"},
     run=run,
     assess=assess,
 )

@@ -468,7 +468,7 @@ RECIPE = Recipe(
             seeds=4, updates=300, batch_episodes=32, eval_episodes=32, max_steps=None, directions=500, episodes=128,
             noise_evaluations=32, interpolation_alphas=(-0.5, 1.5, 41), chunk_size=64),
     },
-    expected_time={"quick": "about 2 min (3.5 min measured while the 2 cores were shared)",
+    expected_time={"quick": "about 1 min (3.5 min while the 2 cores were shared)",
                    "full": "several hours (about 70 min per perturbation σ at 26k environment steps per second)"},
     run=run,
     assess=assess,

@@ -99,7 +99,7 @@ RECIPE = Recipe(
     },
     budgets={"tiny": SupervisedConfig(directions=40, hessian_directions=40), "quick": SupervisedConfig(),
              "full": SupervisedConfig(directions=2000, hessian_directions=2000)},
-    expected_time={"quick": "about 20 s", "full": "about 1 min"},
+    expected_time={"quick": "about 5 s", "full": "about 10 s"},
     run=run,
     assess=assess,
 )

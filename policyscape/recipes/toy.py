@@ -218,7 +218,7 @@ RECIPE = Recipe(
     },
     budgets={"tiny": ToyConfig(directions=100, interpolation_steps=20, contour_grid=61),
              "quick": ToyConfig(), "full": ToyConfig(directions=5000, interpolation_steps=400, contour_grid=401)},
-    expected_time={"quick": "about 15 s", "full": "about 30 s"},
+    expected_time={"quick": "about 5 s", "full": "about 10 s"},
     run=run,
     assess=assess,
 )
