@@ -121,12 +121,10 @@ def sweep_dir(schedule: Schedule, lr: float) -> str:
 
 def train(env: str, config: ExactTrainConfig, out: Path, progress: bool) -> dict:
     """``run_exact_training`` into ``out`` unless a finished run with this configuration is there → summary."""
-    from policyscape.runs.training import exact_run_config, run_exact_training
+    from policyscape.runs.training import exact_run_config, finished_summary, run_exact_training
 
-    if (out / "summary.json").exists():
-        RunDir(out).check_compatible(exact_run_config(env, config, CURVE_EVERY))
-        return read_summary(out)
-    return run_exact_training(env, config, out, progress, figures=False, curve_every=CURVE_EVERY)
+    return finished_summary(out, exact_run_config(env, config, CURVE_EVERY)) or run_exact_training(
+        env, config, out, progress, figures=False, curve_every=CURVE_EVERY)
 
 
 def sweep_row(schedule: Schedule, lr: float, directory: str, summary: dict) -> dict:

@@ -57,13 +57,10 @@ def ensure_reinforce_run(config: ReinforceConfig, path: Path | str, progress: bo
 
     A different configuration in ``path`` is refused by the run directory (``InputError``).
     """
-    from policyscape.runs.training import run_reinforce_training
+    from policyscape.runs.training import finished_summary, reinforce_run_config, run_reinforce_training
 
-    run = RunDir(path)
-    if run.file("summary.json").exists():
-        run.check_compatible({"command": "train", "env_id": config.env, "exact": False, "train": config.to_dict()})
-        return run.read_json("summary.json")
-    return run_reinforce_training(config, path, show_progress=progress, figures=False)
+    return finished_summary(path, reinforce_run_config(config)) or run_reinforce_training(
+        config, path, show_progress=progress, figures=False)
 
 
 def train_sweep(out: Path | str, base: ReinforceConfig, envs, sigmas, lrs, progress: bool = False) -> dict:

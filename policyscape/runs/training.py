@@ -74,6 +74,23 @@ def exact_run_config(env_id: str, config: ExactTrainConfig, curve_every: int = 1
     return run_config
 
 
+def reinforce_run_config(config) -> dict:
+    """The ``config.json`` of a REINFORCE run directory."""
+    return {"command": "train", "env_id": config.env, "exact": False, "train": dict(config.to_dict())}
+
+
+def finished_summary(out: Path | str, run_config: dict) -> dict | None:
+    """The summary of a finished training run in ``out`` made with ``run_config``, else None.
+
+    A different run in ``out`` is refused (``InputError``, naming the differing settings).
+    """
+    run = RunDir(out)
+    if not run.file("summary.json").exists():
+        return None
+    run.check_compatible(run_config)
+    return run.read_json("summary.json")
+
+
 def run_exact_training(
     env_id: str, config: ExactTrainConfig, out: Path | str, show_progress: bool = True, figures: bool = True,
     curve_every: int = 1,
@@ -135,7 +152,7 @@ def run_reinforce_training(config, out: Path | str, show_progress: bool = True, 
     from policyscape.optimize.reinforce import train_reinforce
 
     config.validate()
-    run_config = {"command": "train", "env_id": config.env, "exact": False, "train": dict(config.to_dict())}
+    run_config = reinforce_run_config(config)
     run = RunDir(out)
     run.check_compatible(run_config)
     run.create(run_config)
