@@ -408,7 +408,8 @@ def _sampling(args: SamplingArgs, env_id: str, seed: int = 0, sigma: float | Non
     from policyscape.objectives.registry import Sampling, is_sampled_id
 
     if not is_sampled_id(env_id) and args.episodes is None:
-        given = [f for f in ("sigma", "discount", "max_steps") if getattr(args, f) is not None]
+        flags = {"sigma": args.sigma, "discount": args.discount, "max_steps": args.max_steps}
+        given = [f for f, value in flags.items() if value is not None]
         if given:
             raise InputError(f"--{given[0].replace('_', '-')} applies to sampled objectives; {env_id!r} is evaluated "
                              "exactly (pass --episodes N to sample it)")
@@ -457,9 +458,9 @@ def _workers(args: ExecutionArgs, objective) -> int | None:
     are vectorized over θ already and would only pay the pool's start-up."""
     if args.workers is not None or args.backend != "local":
         return args.workers
-    from policyscape.runs.landscape import is_stochastic
+    from policyscape.objectives.base import StochasticObjective
 
-    return None if is_stochastic(objective) else 1
+    return None if isinstance(objective, StochasticObjective) else 1
 
 
 def _executor(args: ExecutionArgs, objective):
@@ -530,6 +531,7 @@ def cmd_perturb(args: Perturb) -> None:
     import numpy as np
 
     from policyscape.landscape.perturb import PerturbConfig
+    from policyscape.objectives.base import StochasticObjective
     from policyscape.runs.landscape import run_perturb
 
     at, env_id = _point(args.at, args.env)
@@ -540,7 +542,8 @@ def cmd_perturb(args: Perturb) -> None:
             directions = np.load(args.directions_file, allow_pickle=False)
         except (OSError, ValueError) as e:
             raise InputError(f"cannot read direction file {str(args.directions_file)!r}: {e}") from None
-    chunk_size = args.chunk_size or (64 if "sampling" in variant else 1024)
+    stochastic = isinstance(objective, StochasticObjective)
+    chunk_size = args.chunk_size or (64 if stochastic else 1024)
     config = PerturbConfig(alphas=args.alpha or (0.1,), directions=args.directions, seed=args.seed,
                            normalization=args.normalization, flat_tolerance=args.flat_tolerance,
                            chunk_size=chunk_size, noise_evaluations=args.noise_evaluations)
@@ -549,7 +552,7 @@ def cmd_perturb(args: Perturb) -> None:
         from policyscape.landscape.perturb import num_points
 
         config.validate()
-        noise = args.noise_evaluations if "sampling" in variant else 0
+        noise = args.noise_evaluations if stochastic else 0
         points = num_points(config.directions, len(config.alphas))
         _dry_run(objective, at.theta, points + noise, (-(-points // chunk_size), min(chunk_size, points)), args)
         return

@@ -40,7 +40,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from policyscape.errors import InputError
-from policyscape.objectives.base import as_theta_batch
+from policyscape.objectives.base import DifferentiableObjective, as_theta_batch
 
 HVP = Callable[[np.ndarray], np.ndarray]
 """A symmetric linear map given by its products: ``v [n] ↦ H v [n]``."""
@@ -433,7 +433,7 @@ def hessian_spectrum(
     sigma: float | None = None,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Spectrum summary of ``∇²J(θ)`` for an objective with ``hessian`` / ``hvp`` (a JaxObjective).
+    """Spectrum summary of ``∇²J(θ)`` for a :class:`~policyscape.objectives.base.DifferentiableObjective`.
 
     ``theta`` [n]. If ``n <= dense_limit``: dense Hessian, all eigenvalues, exact trace and
     ``‖H‖_F²``, density by :func:`dense_spectral_density`. Otherwise: :func:`extreme_eigenvalues`
@@ -451,8 +451,9 @@ def hessian_spectrum(
          "random_curvature": {"mean": tr/n, "std": float},   # band of dᵀHd, unit random d
          "density": {"grid": [G], "values": [G], "sigma": float}}
     """
-    if not (hasattr(objective, "hessian") and hasattr(objective, "hvp") and hasattr(objective, "num_params")):
-        raise InputError(f"objective must provide num_params, hessian and hvp (a JaxObjective), got {type(objective).__name__}")
+    if not isinstance(objective, DifferentiableObjective):
+        raise InputError(f"objective must be differentiable (a DifferentiableObjective, with hessian and hvp), "
+                         f"got {type(objective).__name__}")
     n = int(objective.num_params)
     batch = as_theta_batch(theta, n)
     if batch.shape[0] != 1:

@@ -1,15 +1,31 @@
-"""What every objective shares: the batch-of-flat-θ contract, its input checks, and autodiff.
+"""What every objective shares: the batch-of-flat-θ contract, its declared capabilities, its input
+checks, and autodiff.
 
 An objective maps ``thetas [B, n]`` to a dict of ``[B]`` arrays holding at least ``"value"``
 (the quantity being *maximized*; a loss enters as its negative). Analyses only build batches
-of θ and hand them over. Objectives written in JAX subclass :class:`JaxObjective` and get
-exact gradients, Hessians and Hessian-vector products, all in float64.
+of θ and hand them over.
+
+What an objective can do beyond that is *declared* by the class it derives from, the way optax
+declares its extension points (``GradientTransformationExtraArgs`` beside
+``GradientTransformation``), and analyses ask one ``isinstance`` question, never ``hasattr``:
+
+- :class:`Objective`: ``name``, ``fields``, ``num_params``, ``evaluate(thetas)``, and ``spec``, the
+  picklable recipe (``objectives.registry.ObjectiveSpec``) from which a worker process rebuilds it
+  (None: it runs in this process only);
+- :class:`StochasticObjective`: Monte Carlo values; ``evaluate(thetas, seed=None)`` takes a seed
+  (default: the objective's ``seed``), which is what noise measurement and unpadded chunking need;
+- :class:`DifferentiableObjective`: exact ``grad``, ``hvp`` (Hessian-vector product) and
+  ``hessian``, which the Hessian spectra need.
+
+Exact tabular, toy and supervised objectives are differentiable (they subclass
+:class:`JaxObjective` and get float64 autodiff); sampled objectives are stochastic.
 """
 
 from __future__ import annotations
 
+import abc
 from functools import cached_property
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
@@ -17,6 +33,9 @@ import numpy as np
 
 from policyscape._jax import float64
 from policyscape.errors import InputError
+
+if TYPE_CHECKING:
+    from policyscape.objectives.registry import ObjectiveSpec
 
 
 def as_theta_batch(thetas, num_params: int, what: str = "theta") -> np.ndarray:
@@ -33,22 +52,57 @@ def as_theta_batch(thetas, num_params: int, what: str = "theta") -> np.ndarray:
     return arr
 
 
-@runtime_checkable
-class Objective(Protocol):
-    """Anything that evaluates a batch of flat parameter vectors."""
+class Objective(abc.ABC):
+    """Anything that evaluates a batch of flat parameter vectors (module docstring)."""
 
-    name: str
-    fields: tuple[str, ...]  # the keys evaluate() returns, "value" first
+    name: str = "objective"
+    fields: tuple[str, ...] = ("value",)  # the keys evaluate() returns, "value" first
+    #: How to rebuild this objective in another process (``objectives.registry.make_objective`` sets it);
+    #: None: the objective runs in this process only.
+    spec: ObjectiveSpec | None = None
 
     @property
+    @abc.abstractmethod
     def num_params(self) -> int: ...
 
+    @abc.abstractmethod
     def evaluate(self, thetas) -> dict[str, np.ndarray]:
         """thetas [B, n] → dict of [B] arrays with at least "value"."""
-        ...
 
 
-class JaxObjective:
+class StochasticObjective(Objective):
+    """An objective whose values are Monte Carlo estimates: ``evaluate`` takes a seed.
+
+    ``evaluate(thetas, seed=None)`` with ``seed`` an int or a tuple of non-negative ints (None: the
+    objective's ``seed``) depends only on (seed, θ), so re-evaluating θ with fresh seeds measures the
+    noise, and a θ's values do not depend on the batch it is in (chunks need no padding). ``fields``
+    include standard errors (``value_stderr``).
+    """
+
+    seed: int | tuple[int, ...] = 0
+
+    @abc.abstractmethod
+    def evaluate(self, thetas, seed=None) -> dict[str, np.ndarray]:
+        """thetas [B, n] → dict of [B] arrays with at least "value", from episodes seeded by ``seed``."""
+
+
+class DifferentiableObjective(Objective):
+    """An objective with exact derivatives of ``value``: gradient, Hessian-vector product and Hessian."""
+
+    @abc.abstractmethod
+    def grad(self, theta) -> np.ndarray:
+        """∇J(θ) → [n]."""
+
+    @abc.abstractmethod
+    def hvp(self, theta, v) -> np.ndarray:
+        """∇²J(θ) v → [n]."""
+
+    @abc.abstractmethod
+    def hessian(self, theta) -> np.ndarray:
+        """∇²J(θ) → [n, n] (dense)."""
+
+
+class JaxObjective(DifferentiableObjective):
     """Base of objectives given by a traceable scalar ``value_fn(θ [n]) → []`` (maximized).
 
     Subclasses set ``name`` and ``num_params`` and define ``value_fn``; they may override

@@ -3,16 +3,20 @@
 
 Every command resolves ``--env`` here. The entropy weight τ and mixing coefficient c apply to
 the exact tabular objective; :class:`Sampling` options (σ, episodes, discount, common random
-numbers, time limit) to sampled objectives.
+numbers, time limit) to sampled objectives. Every objective :func:`make_objective` returns carries
+its :class:`ObjectiveSpec` (``objective.spec``), from which a worker process rebuilds it.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from policyscape.errors import InputError
-from policyscape.objectives.base import Objective
+from policyscape.objectives.base import Objective, StochasticObjective, as_theta_batch
 
 #: Time limit of sampled episodes on tabular MDPs (which have none): γ^T ≤ 1e-6 truncates at
 #: most 1e-6 · max|r| / (1 − γ) of the discounted return.
@@ -31,8 +35,39 @@ class Sampling:
     max_steps: int | None = None
 
 
+@dataclass(frozen=True)
+class ObjectiveSpec:
+    """What :func:`make_objective` needs to rebuild an objective in another process (picklable).
+
+    Calling a spec evaluates its objective, ``spec(θ [C, n]) → {field: [C]}``; the objective is
+    built once per process (:func:`build_objective`).
+    """
+
+    env_id: str
+    entropy: float = 0.0
+    mix: float = 0.0
+    sampling: Sampling | None = None
+
+    def build(self) -> Objective:
+        return build_objective(self)
+
+    def __call__(self, thetas: np.ndarray) -> dict[str, np.ndarray]:
+        return {k: np.asarray(v) for k, v in self.build().evaluate(thetas).items()}
+
+
+@functools.lru_cache(maxsize=16)
+def build_objective(spec: ObjectiveSpec) -> Objective:
+    """The objective of ``spec``, built once per process."""
+    return make_objective(spec.env_id, spec.entropy, spec.mix, spec.sampling)
+
+
 def is_sampled_id(env_id: str) -> bool:
-    """True for ids that only have a sampled objective (not tabular, toy or supervised)."""
+    """True for ids that only have a sampled objective (not tabular, toy or supervised).
+
+    A question about an *id*, asked before any objective exists: which flags apply to ``--env``
+    (``--sigma`` or ``--entropy``), which objective to build. Once an objective exists, ask what it
+    can do: ``isinstance(objective, StochasticObjective)`` (``objectives.base``).
+    """
     from policyscape.envs.registry import TABULAR_ENVS
     from policyscape.objectives.supervised import SUPERVISED_OBJECTIVES
     from policyscape.objectives.toy import TOY_OBJECTIVES
@@ -51,11 +86,9 @@ def known_ids() -> list[str]:
 def make_objective(env_id: str, entropy: float = 0.0, mix: float = 0.0, sampling: Sampling | None = None) -> Objective:
     """The objective of ``env_id``: exact on tabular ids unless ``sampling`` is given; sampled on Gymnasium ids.
 
-    The objective carries ``spec``, an ``runs.executor.ObjectiveSpec`` of these arguments, from which a
-    worker process rebuilds it.
+    The objective carries ``spec``, an :class:`ObjectiveSpec` of these arguments, from which a worker
+    process rebuilds it.
     """
-    from policyscape.runs.executor import ObjectiveSpec
-
     objective = _make_objective(env_id, entropy, mix, sampling)
     objective.spec = ObjectiveSpec(env_id, float(entropy), float(mix), sampling)
     return objective
@@ -108,7 +141,7 @@ def _sampled(env_id: str, s: Sampling) -> Objective:
     return TabularLayout(inner, mdp.num_states, mdp.num_actions)
 
 
-class TabularLayout:
+class TabularLayout(StochasticObjective):
     """A sampled objective of a tabular id that takes θ in the exact objective's layout.
 
     ``policies.softmax`` stores θ[a·S + s] = W[a, s] (torch's order), the sampled
@@ -119,17 +152,12 @@ class TabularLayout:
     def __init__(self, inner, num_states: int, num_actions: int) -> None:
         self.inner, self.S, self.A = inner, num_states, num_actions
         self.fields, self.name, self.seed = inner.fields, inner.name, inner.seed
-        self.batch_invariant = inner.batch_invariant
 
     @property
     def num_params(self) -> int:
         return self.inner.num_params
 
-    def to_sampled_layout(self, thetas) -> "np.ndarray":
-        import numpy as np
-
-        from policyscape.objectives.base import as_theta_batch
-
+    def to_sampled_layout(self, thetas) -> np.ndarray:
         t = as_theta_batch(thetas, self.num_params)
         W = t[:, : self.A * self.S].reshape(-1, self.A, self.S)
         return np.concatenate([W.transpose(0, 2, 1).reshape(t.shape[0], -1), t[:, self.A * self.S :]], axis=1)

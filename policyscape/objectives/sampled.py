@@ -54,6 +54,7 @@ from typing import Protocol
 import numpy as np
 
 from policyscape.errors import InputError
+from policyscape.objectives.base import StochasticObjective
 from policyscape.policies.continuous import LinearSoftmax, check_sigma, make_policy
 
 FIELDS = ("value", "value_stderr", "return", "return_stderr", "discounted_return", "discounted_stderr", "env_steps",
@@ -157,7 +158,7 @@ def _known_env_ids() -> list[str]:
 # --------------------------------------------------------------------------- the objective
 
 
-class SampledObjective:
+class SampledObjective(StochasticObjective):
     """Monte Carlo return of ``policy_kind`` on ``env_id`` for a batch of θ (module docstring).
 
     Args:
@@ -178,7 +179,6 @@ class SampledObjective:
     """
 
     fields = FIELDS
-    batch_invariant = True  # a θ's values depend only on (seed, θ): batches need no padding
 
     def __init__(self, env_id: str, policy_kind: str | None = None, sigma: float | None = 0.1, episodes: int = 16,
                  discount: float = 0.995, crn: bool = True, seed=0, max_steps: int | None = None, **policy_kw):

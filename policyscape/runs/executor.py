@@ -12,9 +12,9 @@ each finished chunk to the point store (which orders rows by chunk on load). Thr
   started here with ``num_cpus=workers`` (and shut down at the end); a chunk whose worker died
   is retried (``max_retries``).
 
-A worker process rebuilds the objective from its :class:`ObjectiveSpec` (env id, τ, c,
-sampling options), which ``objectives.registry.make_objective`` attaches to every objective it
-returns; objectives built otherwise have no spec and run in this process only.
+A worker process rebuilds the objective from its ``spec``, an ``objectives.registry.ObjectiveSpec``
+(env id, τ, c, sampling options), which ``make_objective`` attaches to every objective it returns;
+objectives built otherwise have no spec and run in this process only.
 
 **The same values whatever the executor and worker count.** A chunk is the same batch of θ
 wherever it runs: exact objectives are evaluated on chunks padded to a fixed shape, and
@@ -25,7 +25,6 @@ the same float64 operations as this process, so the values are bit-for-bit equal
 
 from __future__ import annotations
 
-import functools
 import math
 import os
 import signal
@@ -36,13 +35,13 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass
 from typing import Self
 
 import numpy as np
 
 from policyscape.errors import InputError
-from policyscape.objectives.registry import Sampling
+from policyscape.objectives.base import Objective
+from policyscape.objectives.registry import ObjectiveSpec
 
 #: Backends of ``--backend``.
 BACKENDS = ("local", "ray")
@@ -59,38 +58,9 @@ Values = dict[str, np.ndarray]  # field → [C]
 EvaluateChunk = Callable[[np.ndarray], Values]
 
 
-@dataclass(frozen=True)
-class ObjectiveSpec:
-    """What ``make_objective`` needs to rebuild an objective in another process (picklable).
-
-    Calling a spec evaluates its objective, ``spec(θ [C, n]) → {field: [C]}``; the objective is
-    built once per process (:func:`build_objective`).
-    """
-
-    env_id: str
-    entropy: float = 0.0
-    mix: float = 0.0
-    sampling: Sampling | None = None
-
-    def build(self):
-        return build_objective(self)
-
-    def __call__(self, thetas: np.ndarray) -> Values:
-        return {k: np.asarray(v) for k, v in self.build().evaluate(thetas).items()}
-
-
-@functools.lru_cache(maxsize=16)
-def build_objective(spec: ObjectiveSpec):
-    """The objective of ``spec``, built once per process."""
-    from policyscape.objectives.registry import make_objective
-
-    return make_objective(spec.env_id, spec.entropy, spec.mix, spec.sampling)
-
-
 def spec_of(objective) -> ObjectiveSpec | None:
     """The spec ``make_objective`` attached to ``objective``, or None (then it runs in-process only)."""
-    spec = getattr(objective, "spec", None)
-    return spec if isinstance(spec, ObjectiveSpec) else None
+    return objective.spec if isinstance(objective, Objective) else None
 
 
 def _evaluate_task(evaluate: EvaluateChunk, task: Task) -> tuple[int, Values]:
@@ -361,7 +331,8 @@ def chunk_evaluator(objective, executor: Executor | None) -> EvaluateChunk:
         return objective.evaluate
     spec = spec_of(objective)
     if spec is None:
-        raise InputError(f"the objective {getattr(objective, 'name', objective)!r} was not made by make_objective "
+        raise InputError(f"the objective {objective.name if isinstance(objective, Objective) else objective!r} was "
+                         "not made by make_objective "
                          f"(it has no ObjectiveSpec), so the {executor.backend} backend cannot rebuild it in a worker; "
                          "use --workers 1 (the in-process path)")
     return spec

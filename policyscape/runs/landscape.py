@@ -20,7 +20,8 @@ from policyscape.landscape import interpolate as interp
 from policyscape.landscape import perturb as pert
 from policyscape.landscape import plane as pl
 from policyscape.landscape.directions import check_directions, filter_normalized, gaussian_directions
-from policyscape.objectives.base import Objective, as_theta_batch
+from policyscape.objectives.base import DifferentiableObjective, Objective, StochasticObjective, as_theta_batch
+from policyscape.objectives.exact import ExactObjective
 from policyscape.runs.executor import Executor, chunk_evaluator
 from policyscape.runs.rundir import RunDir
 from policyscape.runs.store import PointStore, evaluate_points
@@ -39,10 +40,9 @@ class Point:
 
 def parameter_groups(objective: Objective) -> list[np.ndarray]:
     """Filters for filter normalization: one per action (softmax weights) plus the bias; else one group."""
-    policy = getattr(objective, "policy", None)
     n = objective.num_params
-    if policy is not None and hasattr(policy, "num_states"):
-        S, A = policy.num_states, policy.num_actions
+    if isinstance(objective, ExactObjective):  # policies.softmax's layout: W [A, S] row by row, then b [A]
+        S, A = objective.policy.num_states, objective.policy.num_actions
         return [np.arange(a * S, (a + 1) * S) for a in range(A)] + [np.arange(A * S, A * S + A)]
     return [np.arange(n)]
 
@@ -54,18 +54,13 @@ def make_directions(objective: Objective, theta0: np.ndarray, num: int, seed: in
     return d
 
 
-def is_stochastic(objective: Objective) -> bool:
-    """Sampled (Monte Carlo) objectives report standard errors; exact ones do not."""
-    return "value_stderr" in objective.fields
-
-
 def measure_noise(objective: Objective, theta0: np.ndarray, evaluations: int) -> dict:
     """Noise of O(θ0): its standard deviation over ``evaluations`` re-evaluations with fresh seeds.
 
     Re-evaluation r uses the seed ``(objective.seed, 1 + r)`` (the analysis itself uses
-    ``objective.seed``), so the measurement is reproducible. Exact objectives have none: 0.
+    ``objective.seed``), so the measurement is reproducible. Other objectives have none: 0.
     """
-    if not is_stochastic(objective) or evaluations < 2:
+    if not isinstance(objective, StochasticObjective) or evaluations < 2:
         return {"std": 0.0, "evaluations": 0, "values": []}
     base = objective.seed if isinstance(objective.seed, tuple) else (objective.seed,)
     values = [float(objective.evaluate(theta0[None], seed=(*base, 1 + r))["value"][0]) for r in range(evaluations)]
@@ -144,7 +139,7 @@ def run_perturb(
         evaluate,
         desc="perturb",
         show_progress=show_progress,
-        pad=not is_stochastic(objective),
+        pad=not isinstance(objective, StochasticObjective),
         executor=executor,
     )
     noise = measure_noise(objective, theta0, config.noise_evaluations)
@@ -199,7 +194,8 @@ def run_interpolate(
         fields = list(objective.fields)
         store = PointStore(run.file(f"points/variant_{v:03d}.csv"), fields, alphas.size, chunk_size)
         values = evaluate_points(store, lambda p: thetas[p], evaluators[label], desc=f"interpolate {label}",
-                                 show_progress=show_progress, pad=not is_stochastic(objective), executor=executor)
+                                 show_progress=show_progress, pad=not isinstance(objective, StochasticObjective),
+                                 executor=executor)
         results[label] = values
         columns["variant"] += [label] * alphas.size
         columns["alpha"] += list(alphas)
@@ -281,8 +277,8 @@ def run_plane(
     fields = list(objective.fields)
     store = PointStore(run.file("points/plane.csv"), fields, grid * grid, chunk_size)
     values = evaluate_points(store, lambda p: pl.plane_thetas(theta0, d1, d2, axis, p), evaluate,
-                             desc="plane", show_progress=show_progress, pad=not is_stochastic(objective),
-                             executor=executor)
+                             desc="plane", show_progress=show_progress,
+                             pad=not isinstance(objective, StochasticObjective), executor=executor)
     i, j = np.divmod(np.arange(grid * grid), grid)
     run.write_csv("plane.csv", ["u", "v", *fields], zip(axis[j], axis[i], *[values[f] for f in fields]))
     V = values["value"].reshape(grid, grid)
@@ -308,7 +304,7 @@ def run_hessian(
     from policyscape.landscape.hessian import hessian_spectrum, random_direction_curvatures
 
     theta0 = as_theta_batch(at.theta, objective.num_params, what="theta (--at)")[0]
-    if not callable(getattr(objective, "hvp", None)):
+    if not isinstance(objective, DifferentiableObjective):
         raise InputError(f"the Hessian needs a differentiable objective; {objective.name} is not")
     run_config = {"command": "hessian", "env_id": env_id, "objective": objective.name, "variant": variant,
                   "at": at.fingerprint(), "directions": directions, "seed": seed, "dense_limit": dense_limit}

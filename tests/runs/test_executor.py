@@ -12,11 +12,10 @@ import pytest
 from policyscape import cli
 from policyscape.errors import InputError
 from policyscape.landscape.perturb import PerturbConfig, num_points
-from policyscape.objectives.registry import Sampling, make_objective
+from policyscape.objectives.registry import ObjectiveSpec, Sampling, make_objective
 from policyscape.runs import rundir, store
 from policyscape.runs.executor import (
     LocalExecutor,
-    ObjectiveSpec,
     RayExecutor,
     SerialExecutor,
     chunk_evaluator,
