@@ -49,9 +49,9 @@ def main() -> None:
         print(f"whole command incl. start-up : {min(walls):6.2f} s  (best of 3: {', '.join(f'{w:.2f}' for w in walls)}; target < 5 s)")
 
         config = PerturbConfig(alphas=(0.1,), directions=1000, seed=0)
-        run_perturb(objective, Point(theta, "θ"), config, tmp / "warm", ENV, {}, show_progress=False, figures=False)
+        run_perturb(objective, Point(theta, "θ"), config, tmp / "warm", ENV, {}, show_progress=False)
         t = time.perf_counter()
-        run_perturb(objective, Point(theta, "θ"), config, tmp / "timed", ENV, {}, show_progress=False, figures=False)
+        run_perturb(objective, Point(theta, "θ"), config, tmp / "timed", ENV, {}, show_progress=False)
         persisted = time.perf_counter() - t
 
         def in_memory():

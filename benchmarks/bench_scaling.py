@@ -50,7 +50,7 @@ def perturb(objective, out: Path, directions: int, executor) -> tuple[dict[str, 
     config = PerturbConfig(alphas=(0.1,), directions=directions, seed=0, chunk_size=CHUNK_SIZE, noise_evaluations=0)
     started = time.perf_counter()
     run_perturb(objective, Point(THETA_STAR, "theta_star"), config, out, ENV_ID, {}, show_progress=False,
-                figures=False, executor=executor)
+                executor=executor)
     seconds = time.perf_counter() - started
     text = (out / "points" / "perturb.csv").read_text().strip().split("\n")
     header, rows = text[0].split(","), [r.split(",") for r in text[1:]]

@@ -472,6 +472,7 @@ def _executor(args: ExecutionArgs, objective):
 def cmd_interpolate(args: Interpolate) -> None:
     from policyscape.api import objective_for
     from policyscape.landscape.interpolate import parse_alphas, parse_float_list
+    from policyscape.plots.landscape import plot_interpolation
     from policyscape.runs.landscape import run_interpolate
 
     if not args.to:
@@ -501,6 +502,7 @@ def cmd_interpolate(args: Interpolate) -> None:
     with executor:
         summary = run_interpolate(objectives, [start, *ends], alphas, args.out, env_id, show_progress=args.progress,
                                   executor=executor)
+    plot_interpolation(args.out)
     for label, v in summary["variants"].items():
         print(f"{label:>20}: monotone on [0, 1]: {v['monotone_between_first_anchors']}, min on [0, 1]: "
               f"{v['min_between_first_anchors']:.6g}, at anchors: {', '.join(f'{x:.6g}' for x in v['value_at_anchors'])}")
@@ -508,6 +510,7 @@ def cmd_interpolate(args: Interpolate) -> None:
 
 
 def cmd_plane(args: Plane) -> None:
+    from policyscape.plots.landscape import plot_plane
     from policyscape.runs.landscape import run_plane
 
     center, env_id = _point(args.at, args.env)
@@ -523,6 +526,7 @@ def cmd_plane(args: Plane) -> None:
         summary = run_plane(objective, center, args.out, env_id, variant, towards=towards, grid=args.grid,
                             span=args.span, seed=args.seed, normalization=args.normalization,
                             show_progress=args.progress, executor=executor)
+    plot_plane(args.out)
     print(f"value at θ0 {summary['value_at_theta0']:.6g}; max {summary['max']:.6g} at (u, v) = {summary['argmax_uv']}")
     print(f"results: {args.out}")
 
@@ -532,6 +536,7 @@ def cmd_perturb(args: Perturb) -> None:
 
     from policyscape.landscape.perturb import PerturbConfig
     from policyscape.objectives.base import StochasticObjective
+    from policyscape.plots.landscape import plot_perturb
     from policyscape.runs.landscape import run_perturb
 
     at, env_id = _point(args.at, args.env)
@@ -559,6 +564,7 @@ def cmd_perturb(args: Perturb) -> None:
     with executor:
         summary = run_perturb(objective, at, config, args.out, env_id, variant, directions=directions,
                               show_progress=args.progress, executor=executor)
+    plot_perturb(args.out)
     if summary.get("nonfinite_episodes", {}).get("total"):
         nf = summary["nonfinite_episodes"]
         print(f"warning: {nf['total']} episodes at {nf['points_affected']} points returned NaN/inf and were left out "
@@ -572,6 +578,7 @@ def cmd_perturb(args: Perturb) -> None:
 
 
 def cmd_hessian(args: Hessian) -> None:
+    from policyscape.plots.landscape import plot_hessian
     from policyscape.runs.landscape import run_hessian
 
     at, env_id = _point(args.at, args.env)
@@ -580,6 +587,7 @@ def cmd_hessian(args: Hessian) -> None:
     objective, variant = objective_for(env_id, args.entropy, args.mix), {"entropy": args.entropy, "mix": args.mix}
     s = run_hessian(objective, at, args.out, env_id, variant, directions=args.directions, seed=args.seed,
                     dense_limit=args.dense_limit)
+    plot_hessian(args.out)
     print(f"n = {s['n']} ({s['method']}): λ_min {s['smallest'][0]:.6g}, λ_max {s['largest'][0]:.6g}, "
           f"tr(H)/n {s['random_curvature']['mean']:.6g}; random dᵀHd mean {s['random_direction_curvature']['mean']:.6g} "
           f"± {s['random_direction_curvature']['std']:.3g}")

@@ -154,7 +154,7 @@ def _ensure_perturb(objective, at, perturb, path, env, variant, progress, execut
     run_dir = RunDir(path)
     if run_dir.file("summary.json").exists():
         return run_dir.read_json("summary.json")
-    return run_perturb(objective, at, perturb, path, env, variant, show_progress=progress, figures=False,
+    return run_perturb(objective, at, perturb, path, env, variant, show_progress=progress,
                        executor=executor)
 
 

@@ -291,7 +291,21 @@ def run(config: LocalOptimaConfig, out: Path, progress: bool = True, executor=No
         run_interpolate(objectives, [poor, good], interpolation_alphas(config.interpolation_alphas),
                         base / "interpolation", part.env, chunk_size=config.chunk_size, show_progress=progress,
                         executor=executor)
-    plot_curvature_classes(out, config)
+    draw_figures(out, config)
+
+
+def draw_figures(out: Path, config: LocalOptimaConfig) -> list[Path]:
+    """Every figure of the recipe, from its saved files: each landscape run's own, then the class summary."""
+    from policyscape.plots.landscape import plot_interpolation, plot_perturb
+
+    paths = []
+    for part in config.parts:
+        base = out / env_dir(part.env)
+        if part.perturb:
+            for sigma in config.perturb_sigmas:
+                paths += plot_perturb(base / sigma_dir("perturb", sigma))
+        paths += plot_interpolation(base / "interpolation")
+    return [*paths, *plot_curvature_classes(out, config)]
 
 
 def perturbation_counts(out: Path, env: str, sigma: float) -> tuple[dict[str, int], int, dict]:

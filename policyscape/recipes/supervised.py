@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from policyscape.plots.landscape import plot_hessian, plot_perturb
 from policyscape.recipes import verdicts as v
 from policyscape.recipes.base import Figure, Recipe
 from policyscape.recipes.common import at_least_fraction_claim, class_fraction, read_summary
@@ -52,6 +53,12 @@ def run(config: SupervisedConfig, out: Path, progress: bool = True, executor=Non
     theta, _ = resolve_params("solution", ENV_ID)
     run_hessian(objective, Point(theta, "solution"), out / "hessian", ENV_ID, {},
                 directions=config.hessian_directions, seed=config.seed)
+    draw_figures(out)
+
+
+def draw_figures(out: Path) -> list[Path]:
+    """Every figure of the recipe, from its saved files."""
+    return [*plot_perturb(out / "init"), *plot_perturb(out / "solution"), *plot_hessian(out / "hessian")]
 
 
 def fraction_claim(summary: dict, classes: tuple[str, ...], what: str) -> tuple[str, str, dict]:

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from policyscape.objectives.toy import TOY_OBJECTIVES, TOY_POINTS
+from policyscape.plots.landscape import plot_interpolation, plot_perturb
 from policyscape.recipes import verdicts as v
 from policyscape.recipes.base import Figure, Recipe
 from policyscape.recipes.common import at_least_fraction_claim, class_fraction, fraction_text, read_summary
@@ -73,7 +74,14 @@ def run(config: ToyConfig, out: Path, progress: bool = True, executor=None) -> N
     run_interpolate({"(1 − xy)²": TOY_OBJECTIVES["toy/goodfellow"]}, ends, alphas, out / "goodfellow-interpolation",
                     "toy/goodfellow", show_progress=progress)
     save_goodfellow_contour(out, config.contour_grid)
-    plot_goodfellow(out)
+    draw_figures(out)
+
+
+def draw_figures(out: Path) -> list[Path]:
+    """Every figure of the recipe, from its saved files."""
+    paths = [p for case, *_ in CASES for p in plot_perturb(out / "perturb" / case)]
+    paths += plot_interpolation(out / "goodfellow-interpolation")
+    return [*paths, plot_goodfellow(out)]
 
 
 def save_goodfellow_contour(out: Path, grid: int, span: float = 2.5) -> None:

@@ -1,10 +1,10 @@
-"""Landscape runs: evaluate the points of an analysis resumably, analyse, save, draw.
+"""Landscape runs: evaluate the points of an analysis resumably, analyse, save.
 
 Each ``run_*`` function records its configuration in the run directory (a different one is
 refused), evaluates its points through a :class:`~policyscape.runs.store.PointStore` under
 ``points/`` (so a killed run resumes where it stopped, with identical values), then writes
-its tables, ``summary.json`` and figures. Figures are redrawn from saved files by
-``policyscape.plots.landscape``.
+its tables and ``summary.json`` and returns the summary. Figures are drawn from the saved files,
+after the run, by ``policyscape.plots.landscape`` (the CLI and the recipes call it); runs never draw.
 """
 
 from __future__ import annotations
@@ -102,14 +102,13 @@ def run_perturb(
     variant: dict,
     directions: np.ndarray | None = None,
     show_progress: bool = True,
-    figures: bool = True,
     executor: Executor | None = None,
 ) -> dict:
     """Paired random perturbations of ``objective`` around ``at`` → summary (see landscape.perturb).
 
-    Writes ``directions.npy`` [N, n], ``perturbations.csv`` (one row per direction and α),
-    ``summary.json`` and the scatter / spectrum figures. ``executor`` (``runs.executor``; None: this
-    process) evaluates the chunks; the results do not depend on it.
+    Writes ``directions.npy`` [N, n], ``perturbations.csv`` (one row per direction and α) and
+    ``summary.json``, from which ``plots.landscape.plot_perturb`` draws the figures. ``executor``
+    (``runs.executor``; None: this process) evaluates the chunks; the results do not depend on it.
     """
     config.validate()
     evaluate = chunk_evaluator(objective, executor)
@@ -152,10 +151,6 @@ def run_perturb(
         bad = values["nonfinite_episodes"]
         summary["nonfinite_episodes"] = {"total": int(bad.sum()), "points_affected": int((bad > 0).sum())}
     run.write_json("summary.json", summary)
-    if figures:
-        from policyscape.plots.landscape import plot_perturb
-
-        plot_perturb(run.path)
     return summary
 
 
@@ -167,7 +162,6 @@ def run_interpolate(
     env_id: str,
     chunk_size: int = 1024,
     show_progress: bool = True,
-    figures: bool = True,
     executor: Executor | None = None,
 ) -> dict:
     """Values along the (piecewise) linear path through ``anchors`` under every objective variant.
@@ -220,10 +214,6 @@ def run_interpolate(
         },
     }
     run.write_json("summary.json", summary)
-    if figures:
-        from policyscape.plots.landscape import plot_interpolation
-
-        plot_interpolation(run.path)
     return summary
 
 
@@ -249,7 +239,6 @@ def run_plane(
     normalization: str = "unit",
     chunk_size: int = 1024,
     show_progress: bool = True,
-    figures: bool = True,
     executor: Executor | None = None,
 ) -> dict:
     """Objective values on a grid × grid plane through ``at`` (see landscape.plane); ``executor`` as in
@@ -289,16 +278,12 @@ def run_plane(
                              float(axis[np.unravel_index(V.argmax(), V.shape)[0]])],
                "towards": [t.label for t in towards] if towards else None}
     run.write_json("summary.json", summary)
-    if figures:
-        from policyscape.plots.landscape import plot_plane
-
-        plot_plane(run.path)
     return summary
 
 
 def run_hessian(
     objective: Objective, at: Point, out: Path | str, env_id: str, variant: dict, directions: int = 1000,
-    seed: int = 0, dense_limit: int = 2000, figures: bool = True,
+    seed: int = 0, dense_limit: int = 2000,
 ) -> dict:
     """Hessian spectrum at ``at`` beside the random-direction curvature distribution."""
     from policyscape.landscape.hessian import hessian_spectrum, random_direction_curvatures
@@ -319,10 +304,6 @@ def run_hessian(
                                               "min": float(curvatures.min()), "max": float(curvatures.max()),
                                               "directions": directions, "seed": seed}}
     run.write_json("summary.json", summary)
-    if figures:
-        from policyscape.plots.landscape import plot_hessian
-
-        plot_hessian(run.path)
     return summary
 
 

@@ -32,7 +32,7 @@ def test_gridworld_interpolation_endpoints_equal_evaluate(tmp_path):
     a, b = objective.policy.initial_params(seed=1, num_seeds=2, scale=3.0)
     variants = {f"τ={t}": make_objective(GRID, entropy=t) for t in (0.0, 0.01)} | {"mix": make_objective(GRID, mix=0.2)}
     summary = run_interpolate(variants, [Point(a, "a"), Point(b, "b")], parse_alphas("-0.5:1.5:9"), tmp_path / "i",
-                              GRID, show_progress=False, figures=False)
+                              GRID, show_progress=False)
     table = RunDir(tmp_path / "i").read_csv("interpolation.csv")
     for label, objective in variants.items():
         rows = table["variant"] == label
@@ -48,7 +48,7 @@ def test_gridworld_interpolation_endpoints_equal_evaluate(tmp_path):
 def test_goodfellow_interpolation_shows_the_false_barrier(tmp_path):
     start, end = (Point(np.array(TOY_POINTS[k]), k) for k in ("goodfellow-start", "goodfellow-end"))
     summary = run_interpolate({"toy": make_toy("toy/goodfellow")}, [start, end], parse_alphas("0:1:21"), tmp_path / "g",
-                              "toy/goodfellow", show_progress=False, figures=False)
+                              "toy/goodfellow", show_progress=False)
     v = summary["variants"]["toy"]
     assert v["value_at_anchors"] == pytest.approx([0.0, 0.0], abs=1e-12)  # both ends are optima (xy = 1)
     assert v["min_between_first_anchors"] == pytest.approx(-(1 - 1.25**2) ** 2, rel=1e-12)  # at α = 0.5
@@ -59,7 +59,7 @@ def test_plane_towards_points_hits_them(tmp_path):
     toy = make_toy("toy/goodfellow")
     c, b1, b2 = np.array([0.0, 0.0]), np.array([1.0, 1.0]), np.array([-2.0, -0.5])
     run_plane(toy, Point(c, "saddle"), tmp_path / "p", "toy/goodfellow", {}, towards=[Point(b1, "B"), Point(b2, "C")],
-              grid=5, span=(-1.0, 1.0), show_progress=False, figures=False)
+              grid=5, span=(-1.0, 1.0), show_progress=False)
     table = RunDir(tmp_path / "p").read_csv("plane.csv")
     value = {(u, v): z for u, v, z in zip(table["u"], table["v"], table["value"])}
     expected = toy.evaluate(np.stack([c, b1, b2]))["value"]

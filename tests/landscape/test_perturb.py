@@ -18,7 +18,7 @@ ALPHA = 0.1
 def perturb_toy(toy_id, at, tmp_path, directions=1000, alphas=(ALPHA,)):
     config = pert.PerturbConfig(alphas=alphas, directions=directions, seed=0)
     summary = run_perturb(make_toy(toy_id), Point(np.array(at, float), str(at)), config, tmp_path / toy_id.replace("/", "_"),
-                          toy_id, {}, show_progress=False, figures=False)
+                          toy_id, {}, show_progress=False)
     return summary, RunDir(tmp_path / toy_id.replace("/", "_")).read_csv("perturbations.csv")
 
 
@@ -100,7 +100,7 @@ def test_gridworld_deltas_recomputed_independently(tmp_path, gridworld_theta, en
     config = pert.PerturbConfig(alphas=(0.1, 1.0), directions=50, seed=3, chunk_size=64)
     out = tmp_path / "grid"
     run_perturb(objective, Point(gridworld_theta, "θ"), config, out, "policyscape/SymmetricGridworld-v0",
-                          {"entropy": entropy, "mix": mix}, show_progress=False, figures=False)
+                          {"entropy": entropy, "mix": mix}, show_progress=False)
     d = np.load(out / "directions.npy")
     np.testing.assert_array_equal(d, gaussian_directions(108, 50, seed=3))
     table = RunDir(out).read_csv("perturbations.csv")

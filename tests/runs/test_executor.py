@@ -45,7 +45,7 @@ def ray_session():
 def _perturb(objective, theta0, out, executor, chunk_size):
     config = PerturbConfig(alphas=(0.1, 0.5), directions=24, seed=3, chunk_size=chunk_size, noise_evaluations=0)
     run_perturb(objective, Point(theta0, "theta0"), config, out, objective.spec.env_id, {}, show_progress=False,
-                figures=False, executor=executor)
+                executor=executor)
     return (out / "points" / "perturb.csv").read_text(), (out / "perturbations.csv").read_text()
 
 
