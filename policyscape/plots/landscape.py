@@ -6,16 +6,16 @@ from pathlib import Path
 
 import numpy as np
 
+from policyscape.files import SavedRun
 from policyscape.landscape.perturb import CLASSES
 from policyscape.plots.style import plt, save_figure
-from policyscape.runs.rundir import RunDir
 
 CLASS_COLORS = {"local maximum": "tab:red", "convex": "tab:green", "gradient-dominated": "tab:blue", "flat": "tab:gray"}
 
 
 def plot_perturb(path: Path | str) -> list[Path]:
     """Scatter of (Δ+, Δ−) per α with the noise band and the x = y / x = −y axes; gradient and curvature histograms."""
-    run = RunDir(path)
+    run = SavedRun(path)
     table = run.read_csv("perturbations.csv")
     summary = run.read_json("summary.json")
     tol = summary["significance_tolerance"]
@@ -58,7 +58,7 @@ def plot_perturb(path: Path | str) -> list[Path]:
 
 def plot_interpolation(path: Path | str) -> list[Path]:
     """Objective along the path, one curve per variant; α axis and distance axis."""
-    run = RunDir(path)
+    run = SavedRun(path)
     table = run.read_csv("interpolation.csv")
     summary = run.read_json("summary.json")
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
@@ -83,7 +83,7 @@ def _short(label: str) -> str:
 
 def plot_plane(path: Path | str) -> list[Path]:
     """Heatmap and contour plot of the objective on the plane."""
-    run = RunDir(path)
+    run = SavedRun(path)
     table = run.read_csv("plane.csv")
     summary = run.read_json("summary.json")
     G = summary["grid"]
@@ -109,7 +109,7 @@ def plot_plane(path: Path | str) -> list[Path]:
 
 def plot_hessian(path: Path | str) -> list[Path]:
     """Hessian eigenvalue density beside the random-direction curvatures and tr(H)/n."""
-    run = RunDir(path)
+    run = SavedRun(path)
     summary = run.read_json("summary.json")
     curv = run.read_csv("random_curvatures.csv")["curvature"]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))

@@ -9,7 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from policyscape.runs.rundir import atomic_write_bytes  # noqa: E402
+from policyscape.files import atomic_write_bytes  # noqa: E402
 
 
 def save_figure(fig, path: Path | str, dpi: int = 120) -> Path:

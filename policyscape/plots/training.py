@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from policyscape.plots.style import plt, save_figure
-from policyscape.runs.rundir import RunDir
+from policyscape.files import SavedRun
 
 
 def _by_seed(columns: dict[str, np.ndarray], key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -19,7 +19,7 @@ def _by_seed(columns: dict[str, np.ndarray], key: str) -> tuple[np.ndarray, np.n
     return updates, values
 
 
-def plot_learning_curves(run: RunDir, summary: dict) -> Path:
+def plot_learning_curves(run: SavedRun, summary: dict) -> Path:
     """Return of every seed vs update (thin lines), median and 10–90% band, the optimum dashed."""
     columns = run.read_csv("curves.csv")
     updates, returns = _by_seed(columns, "return")
@@ -38,7 +38,7 @@ def plot_learning_curves(run: RunDir, summary: dict) -> Path:
     return save_figure(fig, run.file("learning_curves.png"))
 
 
-def plot_final_returns(run: RunDir, summary: dict) -> Path:
+def plot_final_returns(run: SavedRun, summary: dict) -> Path:
     """Histogram of the seeds' final returns, with the optimal value marked."""
     final = np.asarray(summary["final_returns"], dtype=float)
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -55,6 +55,6 @@ def plot_final_returns(run: RunDir, summary: dict) -> Path:
 
 def plot_training_run(path: Path | str) -> list[Path]:
     """Redraw every figure of a training run directory from its saved files."""
-    run = RunDir(path)
+    run = SavedRun(path)
     summary = run.read_json("summary.json")
     return [plot_learning_curves(run, summary), plot_final_returns(run, summary)]

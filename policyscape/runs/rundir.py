@@ -4,12 +4,14 @@ A run directory holds ``config.json`` (what command made it, with which settings
 its results. Opening it again with the *same* configuration reuses it (re-running is
 deterministic); a *different* configuration is refused with the differing fields named,
 so two runs never mix. Every file is written to a temporary name and renamed into place
-(``os.replace`` is atomic), so a crash leaves either the old file or the new one.
+(``os.replace`` is atomic), so a crash leaves either the old file or the new one. The file
+formats and reading them back are ``policyscape.files``'s (:class:`~policyscape.files.SavedRun`,
+which the figures use too); this module adds what only a run needs: configuration checks, the
+lock, free-space checks and the writers.
 """
 
 from __future__ import annotations
 
-import csv
 import fcntl
 import io
 import json
@@ -23,48 +25,14 @@ from typing import Any
 import numpy as np
 
 from policyscape.errors import InputError
+from policyscape.files import CONFIG_FILE, SavedRun, atomic_write_bytes, csv_text, to_json
 
-CONFIG_FILE = "config.json"
+__all__ = ["CONFIG_FILE", "LOCK_FILE", "MIN_FREE_BYTES", "RunDir", "atomic_write_bytes", "check_writable", "to_json"]
+
 LOCK_FILE = ".lock"
 #: A run directory with less free space than this is refused before any work starts.
 MIN_FREE_BYTES = 10 * 1024**2
 _HELD_LOCKS: dict[str, int] = {}  # run directory → file descriptor of its lock, for this process's lifetime
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, Path):
-        return str(obj)
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None if np.isnan(obj) else ("inf" if obj > 0 else "-inf")
-    return obj
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory and a rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def to_json(obj: Any) -> str:
-    return json.dumps(_jsonable(obj), indent=2, sort_keys=False, allow_nan=False) + "\n"
 
 
 def _config_differences(old: dict, new: dict, prefix: str = "") -> list[str]:
@@ -103,18 +71,8 @@ def check_writable(path: Path, min_free_bytes: int | None = None) -> None:
                          f"{min_free / 1024**2:.0f} MB: free some space or choose another --out")
 
 
-class RunDir:
-    """A directory of one run's results (see the module docstring)."""
-
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-
-    def file(self, name: str) -> Path:
-        return self.path / name
-
-    def read_config(self) -> dict | None:
-        f = self.file(CONFIG_FILE)
-        return json.loads(f.read_text()) if f.exists() else None
+class RunDir(SavedRun):
+    """A directory of one run's results (see the module docstring); reading is :class:`SavedRun`'s."""
 
     def check_compatible(self, config: dict) -> None:
         """Refuse (InputError) if this directory holds another run; create nothing."""
@@ -188,30 +146,8 @@ class RunDir:
     def write_json(self, name: str, obj: Any) -> Path:
         return self.write_text(name, to_json(obj))
 
-    def read_json(self, name: str) -> Any:
-        return json.loads(self.file(name).read_text())
-
     def write_csv(self, name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow([repr(float(v)) if isinstance(v, (float, np.floating)) else v for v in row])
-        return self.write_text(name, buf.getvalue())
-
-    def read_csv(self, name: str) -> dict[str, np.ndarray]:
-        """Columns of a CSV written by :meth:`write_csv`: numeric columns as float arrays."""
-        with open(self.file(name), newline="") as f:
-            rows = list(csv.reader(f))
-        header, body = rows[0], rows[1:]
-        columns = {}
-        for j, key in enumerate(header):
-            values = [r[j] for r in body]
-            try:
-                columns[key] = np.array([float(v) for v in values])
-            except ValueError:
-                columns[key] = np.array(values)
-        return columns
+        return self.write_text(name, csv_text(header, rows))
 
     def write_npy(self, name: str, array: np.ndarray) -> Path:
         buf = io.BytesIO()

@@ -1,0 +1,101 @@
+"""Saved files in the formats every run writes, and reading them back: the bottom layer that both
+the run machinery (``runs/``) and the figures (``plots/``) use.
+
+Every file is written to a temporary name in its directory, fsync'd and renamed into place
+(``os.replace`` is atomic), so a crash leaves either the old file or the new one. JSON is written
+by :func:`to_json` (numpy values as plain numbers, non-finite floats as ``null`` / ``"inf"``), CSV
+tables by :func:`csv_text` (floats by ``repr``, so they read back bit for bit) and read back
+column-wise by :meth:`SavedRun.read_csv`; ``runs.rundir.RunDir`` writes them. Plots read results through :class:`SavedRun` and never import ``runs/``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+CONFIG_FILE = "config.json"
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None if np.isnan(obj) else ("inf" if obj > 0 else "-inf")
+    return obj
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory and a rename."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def to_json(obj: Any) -> str:
+    return json.dumps(_jsonable(obj), indent=2, sort_keys=False, allow_nan=False) + "\n"
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A CSV table: the header, then one line per row; floats as ``repr`` (exact round trip)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([repr(float(v)) if isinstance(v, (float, np.floating)) else v for v in row])
+    return buf.getvalue()
+
+
+class SavedRun:
+    """A run directory's saved results, read only: its configuration, JSON files and CSV tables."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    def read_config(self) -> dict | None:
+        f = self.file(CONFIG_FILE)
+        return json.loads(f.read_text()) if f.exists() else None
+
+    def read_json(self, name: str) -> Any:
+        return json.loads(self.file(name).read_text())
+
+    def read_csv(self, name: str) -> dict[str, np.ndarray]:
+        """Columns of a CSV written by :func:`csv_text`: numeric columns as float arrays."""
+        with open(self.file(name), newline="") as f:
+            rows = list(csv.reader(f))
+        header, body = rows[0], rows[1:]
+        columns = {}
+        for j, key in enumerate(header):
+            values = [r[j] for r in body]
+            try:
+                columns[key] = np.array([float(v) for v in values])
+            except ValueError:
+                columns[key] = np.array(values)
+        return columns
