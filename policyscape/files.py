@@ -5,7 +5,8 @@ Every file is written to a temporary name in its directory, fsync'd and renamed 
 (``os.replace`` is atomic), so a crash leaves either the old file or the new one. JSON is written
 by :func:`to_json` (numpy values as plain numbers, non-finite floats as ``null`` / ``"inf"``), CSV
 tables by :func:`csv_text` (floats by ``repr``, so they read back bit for bit) and read back
-column-wise by :meth:`SavedRun.read_csv`; ``runs.rundir.RunDir`` writes them. Plots read results through :class:`SavedRun` and never import ``runs/``.
+column-wise by :meth:`SavedRun.read_csv`; ``runs.rundir.RunDir`` writes them. Plots read results
+through :class:`SavedRun` and never import ``runs/``.
 """
 
 from __future__ import annotations
