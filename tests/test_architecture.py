@@ -6,7 +6,8 @@ Every module of ``policyscape`` is parsed with ``ast``; each ``import x`` / ``fr
 names: ``from package import submodule`` to the submodule, ``from module import name`` to the module.
 Importing ``a.b.c`` also runs ``a/__init__`` and ``a/b/__init__``; those implicit edges to parent packages
 are left out (a package's ``__init__`` that re-exports its submodules would otherwise close a "cycle" with
-every submodule). Imports under ``if TYPE_CHECKING:`` never run and are left out too.
+every submodule). Imports under ``if TYPE_CHECKING:`` count too: they never run, but they tie the modules
+just the same for a reader and a type checker.
 """
 
 from __future__ import annotations
@@ -31,22 +32,9 @@ def module_files() -> dict[str, Path]:
     return modules
 
 
-def _is_type_checking(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
-
-
 def _import_nodes(tree: ast.AST):
-    """Every Import / ImportFrom node, at any depth, except under ``if TYPE_CHECKING:``."""
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.If) and _is_type_checking(node.test):
-            stack.extend(node.orelse)
-            continue
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            yield node
-        stack.extend(ast.iter_child_nodes(node))
+    """Every Import / ImportFrom node, at any depth (functions, classes, ``if`` blocks included)."""
+    return (node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom)))
 
 
 def imported_modules(name: str, path: Path, modules: dict[str, Path]) -> set[str]:

@@ -10,8 +10,8 @@ declares its extension points (``GradientTransformationExtraArgs`` beside
 ``GradientTransformation``), and analyses ask one ``isinstance`` question, never ``hasattr``:
 
 - :class:`Objective`: ``name``, ``fields``, ``num_params``, ``evaluate(thetas)``, and ``spec``, the
-  picklable recipe (``objectives.registry.ObjectiveSpec``) from which a worker process rebuilds it
-  (None: it runs in this process only);
+  picklable recipe (a :class:`Spec`: ``objectives.registry.ObjectiveSpec``) from which a worker
+  process rebuilds it (None: it runs in this process only);
 - :class:`StochasticObjective`: Monte Carlo values; ``evaluate(thetas, seed=None)`` takes a seed
   (default: the objective's ``seed``), which is what noise measurement and unpadded chunking need;
 - :class:`DifferentiableObjective`: exact ``grad``, ``hvp`` (Hessian-vector product) and
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import abc
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import jax
 import jax.numpy as jnp
@@ -33,9 +33,6 @@ import numpy as np
 
 from policyscape._jax import float64
 from policyscape.errors import InputError
-
-if TYPE_CHECKING:
-    from policyscape.objectives.registry import ObjectiveSpec
 
 
 def as_theta_batch(thetas, num_params: int, what: str = "theta") -> np.ndarray:
@@ -52,6 +49,19 @@ def as_theta_batch(thetas, num_params: int, what: str = "theta") -> np.ndarray:
     return arr
 
 
+class Spec(Protocol):
+    """A picklable recipe of an objective (``objectives.registry.ObjectiveSpec``): a worker process
+    rebuilds the objective from it (once per process) and evaluates chunks with it."""
+
+    def build(self) -> Objective:
+        """The objective, built in this process."""
+        ...
+
+    def __call__(self, thetas) -> dict[str, np.ndarray]:
+        """``self.build().evaluate(thetas)``."""
+        ...
+
+
 class Objective(abc.ABC):
     """Anything that evaluates a batch of flat parameter vectors (module docstring)."""
 
@@ -59,7 +69,7 @@ class Objective(abc.ABC):
     fields: tuple[str, ...] = ("value",)  # the keys evaluate() returns, "value" first
     #: How to rebuild this objective in another process (``objectives.registry.make_objective`` sets it);
     #: None: the objective runs in this process only.
-    spec: ObjectiveSpec | None = None
+    spec: Spec | None = None
 
     @property
     @abc.abstractmethod
