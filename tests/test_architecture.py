@@ -156,3 +156,9 @@ def test_plots_never_import_the_run_machinery():
                  for name, targets in graph.items() if name.startswith("policyscape.plots")}
     offenders = {k: v for k, v in offenders.items() if v}
     assert not offenders, f"plots read saved results; these modules import policyscape.runs: {offenders}"
+
+
+def test_landscape_runs_compute_and_save_but_never_draw():
+    """Figures of landscape runs are drawn afterwards (CLI, recipes) from the saved files, not by the runs."""
+    drawn = sorted(t for t in import_graph()["policyscape.runs.landscape"] if t.startswith("policyscape.plots"))
+    assert not drawn, f"runs/landscape.py imports {drawn}"
