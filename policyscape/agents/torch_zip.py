@@ -138,7 +138,7 @@ def _cut(tensor: _Tensor, what: str) -> np.ndarray:
                          f"reaches element {last} of storage {tensor.storage.key!r}, which has {array.size}")
     view = np.lib.stride_tricks.as_strided(array[tensor.offset:], shape=tensor.size,
                                            strides=tuple(s * array.itemsize for s in tensor.stride), writeable=False)
-    return np.ascontiguousarray(view)
+    return np.array(view, order="C")  # a copy; ascontiguousarray would turn a 0-d tensor 1-d
 
 
 def _resolve(obj: Any, what: str) -> Any:

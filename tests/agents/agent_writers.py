@@ -90,7 +90,7 @@ class Tensor:
 
     @classmethod
     def of(cls, array: np.ndarray, parameter: bool = False) -> "Tensor":
-        array = np.ascontiguousarray(array)
+        array = np.array(array, order="C")  # (ascontiguousarray would make a 0-d array 1-d)
         stride = tuple(s // array.itemsize for s in array.strides) if array.ndim else ()
         return cls(Storage(array), 0, tuple(array.shape), stride, parameter)
 
