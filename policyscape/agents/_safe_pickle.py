@@ -24,7 +24,7 @@ import numpy as np
 
 from policyscape.errors import InputError
 
-__all__ = ["AllowListUnpickler", "Record", "numpy_globals", "referenced_globals", "safe_unpickle"]
+__all__ = ["AllowListUnpickler", "Record", "numpy_globals", "plain_globals", "referenced_globals", "safe_unpickle"]
 
 
 class Record:
@@ -95,6 +95,19 @@ def numpy_globals(refuse: Callable[[str], Exception]) -> dict[tuple[str, str], A
     table[("numpy", "ndarray")] = np.ndarray
     table[("numpy", "dtype")] = dtype
     return table
+
+
+def plain_globals(refuse: Callable[[str], Exception]) -> dict[tuple[str, str], Any]:
+    """Allow-list entries for plain Python data: ``_codecs.encode(text, "latin1")`` is how pickle
+    protocols 0–2 write ``bytes``; nothing else is allowed under that name."""
+
+    def encode(text: Any, encoding: Any = "utf-8") -> bytes:
+        if not isinstance(text, str) or encoding != "latin1":
+            raise refuse(f"_codecs.encode({type(text).__name__}, {encoding!r}) (only the latin1 bytes of pickle "
+                         "protocol 2 are data)")
+        return text.encode("latin1")
+
+    return {("_codecs", "encode"): encode}
 
 
 class AllowListUnpickler(pickle.Unpickler):

@@ -10,9 +10,9 @@ and possibly a numpy ``Generator``), ``num_envs``, ``render_mode``, ``metadata``
 ``_seeds``, ``_options``, ``old_obs``, ``old_reward``.
 
 The unpickler here allows the two SB3 classes, the gymnasium (and older gym) space classes and
-numpy's random-generator constructors as inert :class:`~policyscape.agents._safe_pickle.Record`
+numpy's random-generator and seed-sequence constructors (a seeded space pickles its generator) as inert :class:`~policyscape.agents._safe_pickle.Record`
 stand-ins that only keep their state, numpy's array/dtype/scalar rebuilders for plain dtypes,
-and ``collections.OrderedDict``. Any other global is refused by name; nothing is run. Of all
+``collections.OrderedDict`` and ``_codecs.encode(text, "latin1")`` (protocol 2's bytes). Any other global is refused by name; nothing is run. Of all
 that, only ``obs_rms``, ``clip_obs``, ``epsilon`` and ``norm_obs`` are read.
 
 **``.npz``**: arrays ``mean``, ``var`` and scalars ``clip``, ``epsilon`` (``count`` optional),
@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from policyscape.agents._safe_pickle import Record, numpy_globals, safe_unpickle
+from policyscape.agents._safe_pickle import Record, numpy_globals, plain_globals, safe_unpickle
 from policyscape.agents.spec import ObsNormalization, normalize
 from policyscape.errors import InputError
 
@@ -43,6 +43,8 @@ _INERT = [
     "numpy.random._pickle.__generator_ctor",
     "numpy.random._pickle.__bit_generator_ctor",
     "numpy.random._pickle.__randomstate_ctor",
+    "numpy.random.bit_generator.SeedSequence",
+    "numpy.random.bit_generator.__pyx_unpickle_SeedSequence",
     *(f"numpy.random.{mod}.{cls}" for mod, cls in (("_pcg64", "PCG64"), ("_pcg64", "PCG64DXSM"), ("_mt19937", "MT19937"),
                                                    ("_philox", "Philox"), ("_sfc64", "SFC64"),
                                                    ("_generator", "Generator"), ("mtrand", "RandomState"))),
@@ -61,7 +63,7 @@ def _globals(what: str) -> dict[tuple[str, str], Any]:
     def refuse(detail: str) -> InputError:
         return InputError(f"{what}: refused {detail}; nothing in the file was run")
 
-    table = numpy_globals(refuse)
+    table = {**numpy_globals(refuse), **plain_globals(refuse)}
     for qualified in _INERT:
         module, name = qualified.rsplit(".", 1)
         table[(module, name)] = Record.named(qualified)

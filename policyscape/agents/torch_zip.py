@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from policyscape.agents._safe_pickle import safe_unpickle
+from policyscape.agents._safe_pickle import plain_globals, safe_unpickle
 from policyscape.errors import InputError
 
 __all__ = ["STORAGE_DTYPES", "read_state_dict", "read_torch", "read_torch_bytes"]
@@ -109,6 +109,7 @@ def _make_globals(what: str) -> dict[tuple[str, str], Any]:
     table[("torch._utils", "_rebuild_parameter")] = rebuild_parameter
     table[("torch._utils", "_rebuild_parameter_with_state")] = rebuild_parameter
     table[("collections", "OrderedDict")] = OrderedDict
+    table.update(plain_globals(lambda detail: InputError(f"{what}: refused {detail}; nothing in the file was run")))
     return table
 
 
