@@ -61,6 +61,19 @@ _NP_SCALAR = np.float64(0).__reduce__()[0]
 _NP_FROMBUFFER = np.zeros(1).__reduce_ex__(5)[0]
 
 
+class _NdarrayToken:
+    """What ``numpy.ndarray`` resolves to: _reconstruct's first argument. Not callable, so a pickle
+    cannot build arrays through it other than by ``_reconstruct``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "numpy.ndarray"
+
+
+_NDARRAY = _NdarrayToken()
+
+
 def numpy_globals(refuse: Callable[[str], Exception]) -> dict[tuple[str, str], Any]:
     """Allow-list entries that rebuild plain (non-object) numpy arrays, dtypes and scalars."""
 
@@ -73,7 +86,7 @@ def numpy_globals(refuse: Callable[[str], Exception]) -> dict[tuple[str, str], A
         return np.dtype(spec, bool(align), bool(copy))
 
     def reconstruct(subtype: Any, shape: Any, typecode: Any) -> np.ndarray:
-        if subtype is not np.ndarray:
+        if subtype is not _NDARRAY:
             raise refuse(f"numpy array of type {subtype!r}")
         return _NP_RECONSTRUCT(np.ndarray, shape, typecode)
 
@@ -92,7 +105,7 @@ def numpy_globals(refuse: Callable[[str], Exception]) -> dict[tuple[str, str], A
         table[(f"{core}.multiarray", "_reconstruct")] = reconstruct
         table[(f"{core}.multiarray", "scalar")] = scalar
         table[(f"{core}.numeric", "_frombuffer")] = frombuffer
-    table[("numpy", "ndarray")] = np.ndarray
+    table[("numpy", "ndarray")] = _NDARRAY  # only an argument of _reconstruct, never a class to instantiate
     table[("numpy", "dtype")] = dtype
     return table
 

@@ -301,9 +301,9 @@ def _policy_class(data: dict, what: str) -> tuple[str, str] | None:
     found = _blob_globals(entry, f"{what} (policy_class)")
     module = str(_readable(entry).get("__module__", ""))
     for mod, name in found:
-        if not module or mod == module:
+        if mod.startswith(("stable_baselines3.", "sb3_contrib.")) and (not module or mod == module):
             return mod, name
-    return (module, "") if module else None
+    return (module, "") if module.startswith(("stable_baselines3.", "sb3_contrib.")) else None
 
 
 def load_sb3(path: str | Path, algorithm: str | None = None, obs_norm: ObsNormalization | None = None) -> AgentSpec:

@@ -244,10 +244,13 @@ def _read_legacy(data: bytes, what: str) -> Any:
 
 def read_torch_bytes(data: bytes, what: str) -> Any:
     """The object ``torch.save`` wrote, with every tensor as a numpy array."""
-    if data[:4] == b"PK\x03\x04":
-        return _read_zip(data, what)
-    if data[:1] == b"\x80":
-        return _read_legacy(data, what)
+    try:
+        if data[:4] == b"PK\x03\x04":
+            return _read_zip(data, what)
+        if data[:1] == b"\x80":
+            return _read_legacy(data, what)
+    except RecursionError:
+        raise InputError(f"{what}: the object is nested too deeply to be a set of weights") from None
     raise InputError(f"{what}: not a torch file (neither a zip archive nor a pickle stream)")
 
 

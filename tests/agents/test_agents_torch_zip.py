@@ -179,3 +179,16 @@ def _zip_without(data: bytes, drop: str) -> bytes:
             if name != drop:
                 dst.writestr(name, src.read(name))
     return buf.getvalue()
+
+
+def test_deep_nesting_and_numpy_class_calls_are_input_errors(tmp_path):
+    n = 100_000
+    nested = b"\x80\x02" + b"]" * n + b"a" * (n - 1) + b"."  # a list in a list … n deep
+    with pytest.raises(InputError, match="nested too deeply"):
+        read_torch_bytes(_zip_with_pickle(nested), "deep.pth")
+    from policyscape.agents.normalization import read_vecnormalize
+
+    path = tmp_path / "ndarray.pkl"
+    path.write_bytes(b"\x80\x02cnumpy\nndarray\nK\x05\x85R.")  # numpy.ndarray(5): not callable here
+    with pytest.raises(InputError, match="not a readable pickle"):
+        read_vecnormalize(path)
