@@ -41,8 +41,8 @@ ACTIVATIONS = {
     "relu": lambda x: np.maximum(x, 0.0),
     "elu": lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0.0))),
     "leaky_relu": _leaky_relu,
-    "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
-    "silu": lambda x: x / (1.0 + np.exp(-x)),
+    "sigmoid": lambda x: 0.5 * (1.0 + np.tanh(0.5 * x)),  # = 1/(1 + e^−x), without overflow warnings
+    "silu": lambda x: x * 0.5 * (1.0 + np.tanh(0.5 * x)),
     "softplus": lambda x: np.logaddexp(0.0, x),
     "identity": lambda x: x,
 }

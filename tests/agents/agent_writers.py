@@ -121,6 +121,13 @@ def _tensors(obj: Any) -> Any:
     return obj
 
 
+class _StateDict(OrderedDict):
+    """An OrderedDict with a ``__dict__`` (as torch's state dicts are), pickled under OrderedDict's name."""
+
+    def __reduce_ex__(self, protocol: int) -> Any:
+        return (OrderedDict, (), dict(vars(self)), None, iter(self.items()))
+
+
 def _storages(obj: Any) -> list[Storage]:
     found: list[Storage] = []
 
@@ -142,8 +149,15 @@ def _storages(obj: Any) -> list[Storage]:
 
 
 def torch_zip_bytes(obj: Any, root: str = "archive", big_endian: bool = False, byteorder_record: bool = True) -> bytes:
-    """What ``torch.save(obj, f)`` writes (zip format, protocol 2), numpy arrays standing for tensors."""
+    """What ``torch.save(obj, f)`` writes (zip format, protocol 2), numpy arrays standing for tensors.
+
+    A top-level OrderedDict gets the ``_metadata`` attribute ``state_dict()`` attaches (pickled
+    in the OrderedDict's ``__dict__``, restored by BUILD)."""
     obj = _tensors(obj)
+    if type(obj) is OrderedDict:
+        obj = _StateDict(obj)
+        prefixes = sorted({k.rsplit(".", 1)[0] for k in obj if "." in k})
+        obj._metadata = OrderedDict([("", {"version": 1})] + [(p, {"version": 1}) for p in prefixes])
     storages = _storages(obj)
 
     def persistent(o: Any) -> Any:
