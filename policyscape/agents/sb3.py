@@ -33,7 +33,11 @@ sac/policies.py, sb3_contrib/tqc/policies.py, sb3_contrib/ars/policies.py):
   may be ``Sequential(Linear, Hardtanh(±clip_mean))``. Actions are tanh-squashed and rescaled.
 * ARS: ``action_net.{0,2,…}`` (``create_mlp``; the last Linear is the output). ``MlpPolicy``
   (``ARSPolicy``) squashes by default (tanh inside ``action_net``, then rescale); ``LinearPolicy``
-  (``ARSLinearPolicy``, no bias by default) does not and is clipped.
+  (``ARSLinearPolicy``, no bias by default) does not and is clipped. Before sb3-contrib 1.7 the
+  linear policy's ``action_net`` was a bare ``nn.Linear`` (``action_net.weight``).
+
+Checked by hand against RL Zoo agents of SB3 1.0–1.3 (DLR-RM/rl-trained-agents: PPO, A2C, TRPO,
+SAC, TQC, ARS on MuJoCo), which load as described; they are not part of the tests.
 """
 
 from __future__ import annotations
@@ -226,6 +230,9 @@ def _algorithm(data: dict, state: dict[str, np.ndarray], policy: tuple[str, str]
     module = policy[0] if policy else ""
     if "actor.mu.weight" in state or "actor.mu.0.weight" in state:
         return "TQC" if ("tqc" in module or "top_quantiles_to_drop_per_net" in data) else "SAC"
+    if "action_net.weight" in state and "log_std" not in state and not any(k.startswith("mlp_extractor.")
+                                                                           for k in state):
+        return "ARS"  # sb3-contrib < 1.7: ARSLinearPolicy's action_net is a bare Linear
     if "mlp_extractor.policy_net.0.weight" in state or "action_net.weight" in state:
         if "ppo_recurrent" in module or "ppo_mask" in module:
             raise InputError(f"{what}: {module} (recurrent or maskable PPO) is not supported")
@@ -281,7 +288,10 @@ def _sac_actor(state, data, kwargs, readable_kwargs, common, what) -> AgentSpec:
 
 def _ars(state, data, kwargs, readable_kwargs, common, what, policy_name: str | None) -> AgentSpec:
     _check_features(state, ("features_extractor.",), what)
-    layers = _sequential(state, "action_net.", what)
+    if "action_net.weight" in state:  # sb3-contrib < 1.7 ARSLinearPolicy: nn.Linear, not a Sequential
+        layers = [(0, _dense(state, "action_net.", what))]
+    else:
+        layers = _sequential(state, "action_net.", what)
     if not layers:
         raise InputError(f"{what}: the ARS policy has no action_net layers")
     hidden = _hidden_chain(layers[:-1], "action_net", what)

@@ -435,3 +435,14 @@ def test_blob_is_base64_checked(tmp_path):
     _rewrite_member(path, "data", json.dumps(ok).encode())
     with pytest.raises(InputError, match="not a readable pickle"):
         load_sb3(path)
+
+
+def test_ars_linear_policy_of_sb3_contrib_before_1_7(tmp_path):
+    """Then ARSLinearPolicy's action_net was a bare nn.Linear: the only key is action_net.weight."""
+    W = f32(rng(13), ACT, OBS, scale=2.0)
+    data = {"policy_class": ARS_LINEAR_POLICY, "policy_kwargs": {}, **spaces_data(), "n_delta": 1, "n_top": 1}
+    spec = load_sb3(write(tmp_path, "ars_old.zip", data, OrderedDict([("action_net.weight", W)])))
+    assert spec.algorithm == "ARS" and not spec.layers and not spec.squash
+    obs = rng(14).normal(size=(4, OBS))
+    want = np.clip([ref_mlp(o, [W], [None], relu) for o in obs], LOW, HIGH)
+    np.testing.assert_allclose(deterministic_action(spec, obs), want, atol=1e-6)
