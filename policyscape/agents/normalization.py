@@ -10,10 +10,11 @@ and possibly a numpy ``Generator``), ``num_envs``, ``render_mode``, ``metadata``
 ``_seeds``, ``_options``, ``old_obs``, ``old_reward``.
 
 The unpickler here allows the two SB3 classes, the gymnasium (and older gym) space classes and
-numpy's random-generator and seed-sequence constructors (a seeded space pickles its generator) as inert :class:`~policyscape.agents._safe_pickle.Record`
-stand-ins that only keep their state, numpy's array/dtype/scalar rebuilders for plain dtypes,
-``collections.OrderedDict`` and ``_codecs.encode(text, "latin1")`` (protocol 2's bytes). Any other global is refused by name; nothing is run. Of all
-that, only ``obs_rms``, ``clip_obs``, ``epsilon`` and ``norm_obs`` are read.
+numpy's random-generator and seed-sequence constructors (a seeded space pickles its generator)
+as inert :class:`~policyscape.agents._safe_pickle.Record` stand-ins that only keep their state,
+numpy's array/dtype/scalar rebuilders for plain dtypes, ``collections.OrderedDict`` and
+``_codecs.encode(text, "latin1")`` (protocol 2's bytes). Any other global is refused by name;
+nothing is run. Of all that, only ``obs_rms``, ``clip_obs``, ``epsilon`` and ``norm_obs`` are read.
 
 **``.npz``**: arrays ``mean``, ``var`` and scalars ``clip``, ``epsilon`` (``count`` optional),
 read with ``allow_pickle=False``.
@@ -45,9 +46,9 @@ _INERT = [
     "numpy.random._pickle.__randomstate_ctor",
     "numpy.random.bit_generator.SeedSequence",
     "numpy.random.bit_generator.__pyx_unpickle_SeedSequence",
-    *(f"numpy.random.{mod}.{cls}" for mod, cls in (("_pcg64", "PCG64"), ("_pcg64", "PCG64DXSM"), ("_mt19937", "MT19937"),
-                                                   ("_philox", "Philox"), ("_sfc64", "SFC64"),
-                                                   ("_generator", "Generator"), ("mtrand", "RandomState"))),
+    *(f"numpy.random.{mod}.{cls}" for mod, cls in (
+        ("_pcg64", "PCG64"), ("_pcg64", "PCG64DXSM"), ("_mt19937", "MT19937"), ("_philox", "Philox"),
+        ("_sfc64", "SFC64"), ("_generator", "Generator"), ("mtrand", "RandomState"))),
 ]
 
 

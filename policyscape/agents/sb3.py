@@ -354,7 +354,8 @@ def load_sb3(path: str | Path, algorithm: str | None = None, obs_norm: ObsNormal
     found = _algorithm(data, state, policy, what)
     name = (algorithm or found).upper()
     if name not in _DEFAULT_ACTIVATION:
-        raise InputError(f"{what}: algorithm {algorithm!r} is not supported; expected one of {sorted(_DEFAULT_ACTIVATION)}")
+        raise InputError(f"{what}: algorithm {algorithm!r} is not supported; expected one of "
+                         f"{sorted(_DEFAULT_ACTIVATION)}")
     if _FAMILY[name] != _FAMILY[found]:
         raise InputError(f"{what}: algorithm {algorithm!r} was given, but the policy's parameters are those of {found}")
     kwargs = data.get("policy_kwargs") or {}

@@ -6,7 +6,7 @@ from collections import OrderedDict
 import numpy as np
 import pytest
 from agent_writers import msgpack_bytes, torch_zip_bytes
-from test_agents_sb3 import ref_mlp, relu, tanh
+from agent_references import ref_mlp, relu, tanh
 
 from policyscape.agents import describe, deterministic_action, load_agent, log_std, mean_action
 from policyscape.agents.cleanrl import load_cleanrl
@@ -124,7 +124,8 @@ def test_msgpack_subset_decodes_what_the_msgpack_package_writes():
 
 def test_msgpack_refusals(tmp_path):
     good = msgpack_bytes({"0": flax_actor(np.random.default_rng(4))})
-    for raw, message in ((good[:-3], "truncated"), (good + b"\x00", "bytes follow"), (b"\x81\xa1a\xc1", "0xc1 at offset 3 is not msgpack"),
+    for raw, message in ((good[:-3], "truncated"), (good + b"\x00", "bytes follow"),
+                         (b"\x81\xa1a\xc1", "0xc1 at offset 3 is not msgpack"),
                          (b"\x81\xa1a\xd4\x07\x00", "ext type 7"),
                          (msgpack_bytes({"0": {"__msgpack_chunked_array__": 1}}), "chunked")):
         path = tmp_path / "x.cleanrl_model"

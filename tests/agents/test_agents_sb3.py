@@ -11,6 +11,7 @@ from collections import OrderedDict
 
 import numpy as np
 import pytest
+from agent_references import ACT, HIGH, LOW, OBS, f32, ppo_state, ref_mlp, relu, rng, spaces_data, tanh
 from agent_writers import (ACTOR_CRITIC_POLICY, ADAM, ARS_LINEAR_POLICY, ARS_POLICY, ELU, RELU, SAC_POLICY, TANH,
                            TQC_POLICY, sb3_zip_bytes, torch_zip_bytes)
 from gymnasium import spaces
@@ -19,64 +20,11 @@ from policyscape.agents import describe, deterministic_action, load_agent, load_
 from policyscape.agents.sb3 import parse_numpy_str
 from policyscape.errors import InputError
 
-OBS, ACT = 5, 3
-LOW = np.array([-1.0, -2.0, 0.0], np.float32)
-HIGH = np.array([1.0, 0.5, 3.0], np.float32)
-
-
-def rng(seed=0):
-    return np.random.default_rng(seed)
-
-
-def f32(r, *shape, scale=0.5):
-    return (r.normal(size=shape) * scale).astype(np.float32)
-
-
-def spaces_data(obs=OBS):
-    return {"observation_space": spaces.Box(-np.inf, np.inf, (obs,), np.float32),
-            "action_space": spaces.Box(LOW, HIGH, dtype=np.float32)}
-
 
 def write(tmp_path, name, data, state, **kw):
     path = tmp_path / name
     path.write_bytes(sb3_zip_bytes(data, state, **kw))
     return path
-
-
-# ---------------------------------------------------------------- hand-written references, one observation at a time
-
-
-def ref_mlp(o, weights, biases, act):
-    """h ← act(W h + b) through the hidden layers, then the linear output, written out per unit."""
-    h = [float(x) for x in o]
-    for k, (W, b) in enumerate(zip(weights, biases)):
-        out = []
-        for j in range(W.shape[0]):
-            z = sum(float(W[j, i]) * h[i] for i in range(W.shape[1])) + (float(b[j]) if b is not None else 0.0)
-            out.append(z if k == len(weights) - 1 else act(z))
-        h = out
-    return np.array(h)
-
-
-relu = lambda z: max(z, 0.0)  # noqa: E731
-tanh = np.tanh
-
-
-def ppo_state(r, hidden=(8, 8), obs=OBS):
-    sd = OrderedDict()
-    sizes = (obs, *hidden)
-    for k in range(len(hidden)):
-        sd[f"mlp_extractor.policy_net.{2 * k}.weight"] = f32(r, sizes[k + 1], sizes[k])
-        sd[f"mlp_extractor.policy_net.{2 * k}.bias"] = f32(r, sizes[k + 1])
-    for k in range(len(hidden)):  # the critic, present in the file, unused
-        sd[f"mlp_extractor.value_net.{2 * k}.weight"] = f32(r, sizes[k + 1], sizes[k])
-        sd[f"mlp_extractor.value_net.{2 * k}.bias"] = f32(r, sizes[k + 1])
-    sd["action_net.weight"] = f32(r, ACT, sizes[-1])
-    sd["action_net.bias"] = f32(r, ACT)
-    sd["log_std"] = f32(r, ACT)
-    sd["value_net.weight"] = f32(r, 1, sizes[-1])
-    sd["value_net.bias"] = f32(r, 1)
-    return sd
 
 
 def ppo_refs(sd, o, act, n_hidden=2):
@@ -306,7 +254,8 @@ def test_describe_says_what_was_loaded(tmp_path):
             **spaces_data(), "clip_range": 0.2}
     spec = load_agent(write(tmp_path, "ppo-Hopper-v3.zip", data, sd))
     text = describe(spec)
-    for expected in ("PPO (stable-baselines3)", "5 → 8 → 8 → 3", f"{8 * 5 + 8 + 8 * 8 + 8 + 3 * 8 + 3 + 3} in the actor",
+    n_actor = 8 * 5 + 8 + 8 * 8 + 8 + 3 * 8 + 3 + 3
+    for expected in ("PPO (stable-baselines3)", "5 → 8 → 8 → 3", f"{n_actor} in the actor",
                      "relu", "state-independent log σ", "actions clipped", "low [-1, -2, 0], high [1, 0.5, 3]",
                      "normalization none", "stable-baselines3 2.3.2",
                      "stable_baselines3.common.policies.ActorCriticPolicy"):
