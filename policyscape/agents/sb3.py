@@ -245,7 +245,7 @@ def _algorithm(data: dict, state: dict[str, np.ndarray], policy: tuple[str, str]
                      "(PPO/A2C/TRPO MlpPolicy, SAC/TQC MlpPolicy, ARS)")
 
 
-def _actor_critic(state, data, kwargs, readable_kwargs, common, what) -> AgentSpec:
+def _actor_critic(state: dict, data: dict, readable_kwargs: dict, common: dict, what: str) -> AgentSpec:
     _check_features(state, ("features_extractor.", "pi_features_extractor."), what)
     shared = _hidden_chain(_sequential(state, "mlp_extractor.shared_net.", what), "mlp_extractor.shared_net", what)
     policy = _hidden_chain(_sequential(state, "mlp_extractor.policy_net.", what), "mlp_extractor.policy_net", what)
@@ -266,7 +266,7 @@ def _actor_critic(state, data, kwargs, readable_kwargs, common, what) -> AgentSp
         squash=squash, action_transform="rescale" if squash else "clip", **common)
 
 
-def _sac_actor(state, data, kwargs, readable_kwargs, common, what) -> AgentSpec:
+def _sac_actor(state: dict, readable_kwargs: dict, common: dict, what: str) -> AgentSpec:
     _check_features(state, ("actor.features_extractor.",), what)
     hidden = _hidden_chain(_sequential(state, "actor.latent_pi.", what), "actor.latent_pi", what)
     _check_arch(hidden, readable_kwargs.get("net_arch"), what)
@@ -286,7 +286,7 @@ def _sac_actor(state, data, kwargs, readable_kwargs, common, what) -> AgentSpec:
                      action_transform="rescale", **common)
 
 
-def _ars(state, data, kwargs, readable_kwargs, common, what, policy_name: str | None) -> AgentSpec:
+def _ars(state: dict, readable_kwargs: dict, common: dict, what: str, policy_name: str | None) -> AgentSpec:
     _check_features(state, ("features_extractor.",), what)
     if "action_net.weight" in state:  # sb3-contrib < 1.7 ARSLinearPolicy: nn.Linear, not a Sequential
         layers = [(0, _dense(state, "action_net.", what))]
@@ -374,11 +374,11 @@ def load_sb3(path: str | Path, algorithm: str | None = None, obs_norm: ObsNormal
                   path=what, obs_shape=obs_shape, activation=activation, action_low=low, action_high=high,
                   obs_norm=obs_norm, notes=notes)
     if found in ("PPO", "A2C", "TRPO"):
-        spec = _actor_critic(state, data, kwargs, readable_kwargs, common, what)
+        spec = _actor_critic(state, data, readable_kwargs, common, what)
     elif found in ("SAC", "TQC"):
-        spec = _sac_actor(state, data, kwargs, readable_kwargs, common, what)
+        spec = _sac_actor(state, readable_kwargs, common, what)
     else:
-        spec = _ars(state, data, kwargs, readable_kwargs, common, what, policy[1] if policy else None)
+        spec = _ars(state, readable_kwargs, common, what, policy[1] if policy else None)
     if spec.action_dim != int(np.prod(act_shape)):
         raise InputError(f"{what}: the actor outputs {spec.action_dim} actions but action_space has shape {act_shape}")
     return spec
