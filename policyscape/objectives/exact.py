@@ -121,7 +121,7 @@ def exact_policy_gradient(
     Q = R + gamma * jnp.einsum("sat,t->sa", P, V)
     X = Q - tau * log_pi * nonterminal[:, None]
     g_logits = (1.0 - mix) * d[:, None] * sigma * (X - jnp.sum(sigma * X, axis=1, keepdims=True))  # [S, A]
-    grad = jnp.concatenate([g_logits.T.ravel(), jnp.sum(g_logits, axis=0)])  # the layout of θ
+    grad = policy.layout.ravel({"weight": g_logits.T, "bias": jnp.sum(g_logits, axis=0)}, jnp)  # logits = Wᵀ + b
     return grad, ExactTerms(d @ r_pi, d @ H, _mean_entropy(H, nonterminal))
 
 
@@ -147,9 +147,8 @@ def _terms_batch(thetas, P, R, p0, nonterminal, gamma, *, policy, mix):
 
 def _terms_numpy(thetas, P, R, p0, nonterminal, gamma, policy, mix) -> tuple[np.ndarray, ...]:
     """:func:`exact_terms` of a batch θ [B, n] in numpy → (return, discounted entropy, mean entropy) [B]."""
-    S, A = policy.num_states, policy.num_actions
-    B = thetas.shape[0]
-    logits = thetas[:, : A * S].reshape(B, A, S).transpose(0, 2, 1) + thetas[:, None, A * S :]
+    S, A, B = policy.num_states, policy.num_actions, thetas.shape[0]
+    logits = policy.logits(thetas)  # [B, S, A]
     z = logits - logits.max(axis=-1, keepdims=True)
     log_pi = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
     if mix != 0.0:

@@ -42,6 +42,7 @@ from typing import NamedTuple
 import numpy as np
 
 from policyscape.errors import InputError
+from policyscape.policies.layout import Group, Layout
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 _HALF_LOG_2PIE = 0.5 * math.log(2.0 * math.pi * math.e)
@@ -122,15 +123,22 @@ def _check_trailing(name: str, x, B: int, E: int, K: int, what: str) -> np.ndarr
     return x
 
 
-def _affine(h: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``h [B, E, in] @ W [B, in, out] + b [B, 1, out]``: one batched matmul over B."""
-    return np.matmul(h, W) + b[:, None, :]
+def _unravel(policy, theta) -> dict:
+    """θ [..., n] → the policy's named groups (``policy.layout``), with its own error message."""
+    if theta.shape[-1:] != (policy.num_params,):
+        raise InputError(f"theta has length {theta.shape[-1:]}, expected {policy.param_count_formula()}")
+    return policy.layout.unravel(theta)
 
 
-def _gaussian_log_prob(mean: np.ndarray, log_sigma: np.ndarray, actions: np.ndarray) -> np.ndarray:
+def _affine(xp, h, W, b):
+    """``h [..., E, in] @ W [..., in, out] + b [..., 1, out]``: one batched matmul over the leading axes."""
+    return xp.matmul(h, W) + b[..., None, :]
+
+
+def _gaussian_log_prob(xp, mean, log_sigma, actions):
     """Σ_j log N(a_j; μ_j, σ_j²) over the last axis; ``log_sigma`` broadcasts against mean."""
-    z = (actions - mean) * np.exp(-log_sigma)
-    return np.sum(-0.5 * z * z - log_sigma - _HALF_LOG_2PI, axis=-1)
+    z = (actions - mean) * xp.exp(-log_sigma)
+    return xp.sum(-0.5 * z * z - log_sigma - _HALF_LOG_2PI, axis=-1)
 
 
 def _zeros(num: int, n: int) -> np.ndarray:
@@ -142,43 +150,20 @@ def _zeros(num: int, n: int) -> np.ndarray:
 # --------------------------------------------------------------------------- linear Gaussian
 
 
-class LinearGaussian(NamedTuple):
-    """``a ~ N(Wᵀs + b, σ² I)`` with σ fixed at call time (σ = 0: the mean, deterministic)."""
+def _linear_layout(D: int, K: int, *extra: Group) -> Layout:
+    return Layout((Group("weight", (D, K), filter_axis=1), Group("bias", (K,)), *extra))
 
-    obs_dim: int
-    act_dim: int
 
-    @property
-    def num_params(self) -> int:
-        return self.obs_dim * self.act_dim + self.act_dim
+class _GaussianMethods:
+    """act / log_prob / entropy / mode of a Gaussian policy with σ fixed at call time, from its ``mean``.
 
-    def param_count_formula(self) -> str:
-        D, K = self.obs_dim, self.act_dim
-        return f"obs_dim·act_dim + act_dim = {D}·{K} + {K} = {self.num_params}"
+    A namespace of functions that the NamedTuple policies take as their methods (a NamedTuple
+    cannot have another base class).
+    """
 
-    def unflatten(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """θ [n] or [B, n] → (W [..., D, K], b [..., K])."""
-        theta = np.asarray(theta, dtype=np.float64)
-        if theta.shape[-1:] != (self.num_params,):
-            raise InputError(f"theta has length {theta.shape[-1:]}, expected {self.param_count_formula()}")
-        D, K = self.obs_dim, self.act_dim
-        lead = theta.shape[:-1]
-        return theta[..., : D * K].reshape(*lead, D, K), theta[..., D * K :]
-
-    def flatten(self, W: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """(W [D, K], b [K]) → θ [n]."""
-        return np.concatenate([np.asarray(W, dtype=np.float64).ravel(), np.asarray(b, dtype=np.float64).ravel()])
-
-    def initial_params(self, seed: int, num: int) -> np.ndarray:
-        """Zeros [num, n], as in the paper's code (``seed`` unused, kept for a common signature)."""
-        return _zeros(num, self.num_params)
-
-    def mean(self, thetas: np.ndarray, obs: np.ndarray) -> np.ndarray:
-        """μ = Wᵀs + b: thetas [B, n], obs [B, E, D] → [B, E, K]."""
-        thetas = _check_thetas(self, thetas)
-        obs = _check_obs(obs, thetas.shape[0], self.obs_dim)
-        W, b = self.unflatten(thetas)
-        return _affine(obs, W, b)
+    def mode(self, thetas, obs) -> np.ndarray:
+        """The most likely action, μ(s) → [B, E, K]."""
+        return self.mean(thetas, obs)
 
     def act(self, thetas, obs, noise, sigma, low=None, high=None) -> np.ndarray:
         """``a = μ(s) + σ·ε`` → [B, E, K]; ε = ``noise`` [B, E, K] standard normal.
@@ -191,18 +176,68 @@ class LinearGaussian(NamedTuple):
         actions = mu + sigma * noise if sigma > 0 else mu
         return actions if low is None and high is None else clip_actions(actions, low, high)
 
-    def log_prob(self, thetas, obs, actions, sigma) -> np.ndarray:
-        """log N(a; μ(s), σ² I) of the unclipped ``actions`` [B, E, K] → [B, E]; needs σ > 0."""
+    def log_prob(self, thetas, obs, actions, sigma, xp=np):
+        """log N(a; μ(s), σ² I) of the unclipped ``actions`` [B, E, K] → [B, E]; needs σ > 0.
+
+        ``xp``: numpy (validated inputs, thetas [B, n]) or jax.numpy (thetas [..., n], obs
+        [..., E, D], actions [..., E, K] as they are, for autodiff).
+        """
         sigma = check_sigma(sigma)
         if sigma == 0.0:
             raise InputError("log_prob needs sigma > 0 (a σ = 0 policy is deterministic), got sigma=0")
-        mu = self.mean(thetas, obs)
-        actions = _check_trailing("actions", actions, *mu.shape, "unclipped samples")
-        return _gaussian_log_prob(mu, np.log(sigma), actions)
+        mu = self.mean(thetas, obs, xp)
+        if xp is np:
+            actions = _check_trailing("actions", actions, *mu.shape, "unclipped samples")
+        return _gaussian_log_prob(xp, mu, xp.log(sigma), actions)
 
     def entropy(self, sigma: float) -> float:
         """``act_dim/2 · log(2πeσ²)``, independent of θ; −inf at σ = 0."""
         return gaussian_entropy(sigma, self.act_dim)
+
+
+class LinearGaussian(NamedTuple):
+    """``a ~ N(Wᵀs + b, σ² I)`` with σ fixed at call time (σ = 0: the mean, deterministic)."""
+
+    obs_dim: int
+    act_dim: int
+
+    @property
+    def layout(self) -> Layout:
+        """weight [D, K] (one filter per action dimension), bias [K]."""
+        return _linear_layout(self.obs_dim, self.act_dim)
+
+    @property
+    def num_params(self) -> int:
+        return self.obs_dim * self.act_dim + self.act_dim
+
+    def param_count_formula(self) -> str:
+        D, K = self.obs_dim, self.act_dim
+        return f"obs_dim·act_dim + act_dim = {D}·{K} + {K} = {self.num_params}"
+
+    def unflatten(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """θ [n] or [B, n] → (W [..., D, K], b [..., K])."""
+        return tuple(_unravel(self, np.asarray(theta, dtype=np.float64)).values())
+
+    def flatten(self, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """(W [D, K], b [K]) → θ [n]."""
+        return self.layout.ravel({"weight": np.asarray(W, dtype=np.float64), "bias": np.asarray(b, dtype=np.float64)})
+
+    def initial_params(self, seed: int, num: int) -> np.ndarray:
+        """Zeros [num, n], as in the paper's code (``seed`` unused, kept for a common signature)."""
+        return _zeros(num, self.num_params)
+
+    def mean(self, thetas, obs, xp=np):
+        """μ = Wᵀs + b: thetas [B, n], obs [B, E, D] → [B, E, K] (``xp``: see ``log_prob``)."""
+        if xp is np:
+            thetas = _check_thetas(self, thetas)
+            obs = _check_obs(obs, thetas.shape[0], self.obs_dim)
+        p = self.layout.unravel(thetas)
+        return _affine(xp, obs, p["weight"], p["bias"])
+
+    mode = _GaussianMethods.mode
+    act = _GaussianMethods.act
+    log_prob = _GaussianMethods.log_prob
+    entropy = _GaussianMethods.entropy
 
 
 class LinearGaussianLearnedStd(NamedTuple):
@@ -210,6 +245,11 @@ class LinearGaussianLearnedStd(NamedTuple):
 
     obs_dim: int
     act_dim: int
+
+    @property
+    def layout(self) -> Layout:
+        """weight [D, K] (one filter per action dimension), bias [K], log_std [K]."""
+        return _linear_layout(self.obs_dim, self.act_dim, Group("log_std", (self.act_dim,)))
 
     @property
     def num_params(self) -> int:
@@ -221,29 +261,21 @@ class LinearGaussianLearnedStd(NamedTuple):
 
     def unflatten(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """θ [n] or [B, n] → (W [..., D, K], b [..., K], log_sigma [..., K])."""
-        theta = np.asarray(theta, dtype=np.float64)
-        if theta.shape[-1:] != (self.num_params,):
-            raise InputError(f"theta has length {theta.shape[-1:]}, expected {self.param_count_formula()}")
-        D, K = self.obs_dim, self.act_dim
-        lead = theta.shape[:-1]
-        return theta[..., : D * K].reshape(*lead, D, K), theta[..., D * K : D * K + K], theta[..., D * K + K :]
+        return tuple(_unravel(self, np.asarray(theta, dtype=np.float64)).values())
 
     def flatten(self, W: np.ndarray, b: np.ndarray, log_sigma: np.ndarray) -> np.ndarray:
         """(W [D, K], b [K], log_sigma [K]) → θ [n]."""
-        return np.concatenate([np.asarray(x, dtype=np.float64).ravel() for x in (W, b, log_sigma)])
+        return self.layout.ravel({name: np.asarray(x, dtype=np.float64)
+                                  for name, x in zip(self.layout.names, (W, b, log_sigma))})
 
     def initial_params(self, seed: int, num: int, log_sigma: float = 0.0) -> np.ndarray:
         """W = 0, b = 0, log σ = ``log_sigma`` (default 0, i.e. σ = 1) → [num, n]."""
         thetas = _zeros(num, self.num_params)
-        thetas[:, self.obs_dim * self.act_dim + self.act_dim :] = float(log_sigma)
+        thetas[:, self.layout.slices()["log_std"]] = float(log_sigma)
         return thetas
 
-    def mean(self, thetas: np.ndarray, obs: np.ndarray) -> np.ndarray:
-        """μ = Wᵀs + b: thetas [B, n], obs [B, E, D] → [B, E, K]."""
-        thetas = _check_thetas(self, thetas)
-        obs = _check_obs(obs, thetas.shape[0], self.obs_dim)
-        W, b, _ = self.unflatten(thetas)
-        return _affine(obs, W, b)
+    mean = LinearGaussian.mean
+    mode = _GaussianMethods.mode
 
     def act(self, thetas, obs, noise, sigma=None, low=None, high=None) -> np.ndarray:
         """``a = μ(s) + σ ⊙ ε`` → [B, E, K] with σ = exp(log σ) from θ.
@@ -255,25 +287,31 @@ class LinearGaussianLearnedStd(NamedTuple):
         thetas = _check_thetas(self, thetas)
         mu = self.mean(thetas, obs)
         noise = _check_trailing("noise", noise, *mu.shape, "standard normal")
-        scale = np.exp(self.unflatten(thetas)[2])[:, None, :] if sigma is None else sigma
+        scale = np.exp(self.layout.unravel(thetas)["log_std"])[:, None, :] if sigma is None else sigma
         actions = mu + scale * noise
         return actions if low is None and high is None else clip_actions(actions, low, high)
 
-    def log_prob(self, thetas, obs, actions, sigma=None) -> np.ndarray:
-        """log N(a; μ(s), diag σ²) of unclipped ``actions`` [B, E, K] → [B, E] (σ from θ unless given > 0)."""
+    def log_prob(self, thetas, obs, actions, sigma=None, xp=np):
+        """log N(a; μ(s), diag σ²) of unclipped ``actions`` [B, E, K] → [B, E] (σ from θ unless given > 0).
+
+        ``xp``: numpy or jax.numpy, as for :meth:`LinearGaussian.log_prob`.
+        """
         sigma = check_sigma(sigma, required=False)
         if sigma == 0.0:
             raise InputError("log_prob needs sigma > 0 (a σ = 0 policy is deterministic), got sigma=0")
-        thetas = _check_thetas(self, thetas)
-        mu = self.mean(thetas, obs)
-        actions = _check_trailing("actions", actions, *mu.shape, "unclipped samples")
-        log_sigma = self.unflatten(thetas)[2][:, None, :] if sigma is None else np.log(sigma)
-        return _gaussian_log_prob(mu, log_sigma, actions)
+        if xp is np:
+            thetas = _check_thetas(self, thetas)
+        mu = self.mean(thetas, obs, xp)
+        if xp is np:
+            actions = _check_trailing("actions", actions, *mu.shape, "unclipped samples")
+        log_sigma = self.layout.unravel(thetas)["log_std"][..., None, :] if sigma is None else xp.log(sigma)
+        return _gaussian_log_prob(xp, mu, log_sigma, actions)
 
-    def entropy(self, thetas: np.ndarray) -> np.ndarray:
-        """``Σ_j (log σ_j + ½ log(2πe))`` per θ: thetas [B, n] → [B]."""
-        thetas = _check_thetas(self, thetas)
-        return np.sum(self.unflatten(thetas)[2] + _HALF_LOG_2PIE, axis=-1)
+    def entropy(self, thetas, xp=np):
+        """``Σ_j (log σ_j + ½ log(2πe))`` per θ: thetas [B, n] → [B] (``xp``: numpy or jax.numpy)."""
+        if xp is np:
+            thetas = _check_thetas(self, thetas)
+        return xp.sum(self.layout.unravel(thetas)["log_std"] + _HALF_LOG_2PIE, axis=-1)
 
 
 # --------------------------------------------------------------------------- linear softmax
@@ -292,6 +330,11 @@ class LinearSoftmax(NamedTuple):
     one_hot: bool = False
 
     @property
+    def layout(self) -> Layout:
+        """weight [D, A] (one filter per action), bias [A]."""
+        return _linear_layout(self.obs_dim, self.num_actions)
+
+    @property
     def num_params(self) -> int:
         return self.obs_dim * self.num_actions + self.num_actions
 
@@ -301,23 +344,21 @@ class LinearSoftmax(NamedTuple):
 
     def unflatten(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """θ [n] or [B, n] → (W [..., D, A], b [..., A])."""
-        theta = np.asarray(theta, dtype=np.float64)
-        if theta.shape[-1:] != (self.num_params,):
-            raise InputError(f"theta has length {theta.shape[-1:]}, expected {self.param_count_formula()}")
-        D, A = self.obs_dim, self.num_actions
-        lead = theta.shape[:-1]
-        return theta[..., : D * A].reshape(*lead, D, A), theta[..., D * A :]
+        return tuple(_unravel(self, np.asarray(theta, dtype=np.float64)).values())
 
-    def flatten(self, W: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """(W [D, A], b [A]) → θ [n]."""
-        return np.concatenate([np.asarray(W, dtype=np.float64).ravel(), np.asarray(b, dtype=np.float64).ravel()])
+    flatten = LinearGaussian.flatten
 
     def initial_params(self, seed: int, num: int) -> np.ndarray:
         """Zeros [num, n] (uniform policy), as in the paper's code (``seed`` unused)."""
         return _zeros(num, self.num_params)
 
-    def features(self, obs, B: int) -> np.ndarray:
-        """φ(s) [B, E, D]: the raw observation, or the one-hot state when ``one_hot``."""
+    def features(self, obs, B: int | None = None, xp=np):
+        """φ(s) [B, E, D]: the raw observation, or the one-hot state when ``one_hot``.
+
+        ``xp`` = jax.numpy: ``obs`` as it is (integer states ``[...]`` without a trailing axis).
+        """
+        if xp is not np:
+            return xp.eye(self.obs_dim, dtype=xp.float64)[obs.astype(xp.int32)] if self.one_hot else obs
         if not self.one_hot:
             return _check_obs(obs, B, self.obs_dim)
         s = np.asarray(obs)
@@ -329,17 +370,22 @@ class LinearSoftmax(NamedTuple):
             raise InputError(f"obs (integer states) must be integers in [0, {self.obs_dim}), got {s!r}")
         return np.eye(self.obs_dim)[s.astype(np.int64)]
 
-    def logits(self, thetas, obs) -> np.ndarray:
+    def logits(self, thetas, obs, xp=np):
         """Wᵀφ(s) + b: thetas [B, n], obs → [B, E, A]."""
-        thetas = _check_thetas(self, thetas)
-        W, b = self.unflatten(thetas)
-        return _affine(self.features(obs, thetas.shape[0]), W, b)
+        if xp is np:
+            thetas = _check_thetas(self, thetas)
+        p = self.layout.unravel(thetas)
+        return _affine(xp, self.features(obs, thetas.shape[0], xp), p["weight"], p["bias"])
 
-    def log_probs(self, thetas, obs) -> np.ndarray:
+    def log_probs(self, thetas, obs, xp=np):
         """log π(·|s) [B, E, A] (stable log-softmax)."""
-        z = self.logits(thetas, obs)
+        z = self.logits(thetas, obs, xp)
         z = z - z.max(axis=-1, keepdims=True)
-        return z - np.log(np.sum(np.exp(z), axis=-1, keepdims=True))
+        return z - xp.log(xp.sum(xp.exp(z), axis=-1, keepdims=True))
+
+    def mode(self, thetas, obs) -> np.ndarray:
+        """The most likely action (greedy; ties: the lowest index) → [B, E] int."""
+        return np.argmax(self.logits(thetas, obs), axis=-1)
 
     def act(self, thetas, obs, noise, sigma=None) -> np.ndarray:
         """Inverse-CDF sample: ``a = #{j : F_j <= u}`` with ``F = cumsum π(·|s)``, u = ``noise`` → [B, E] int.
@@ -360,24 +406,28 @@ class LinearSoftmax(NamedTuple):
         a = np.sum(cdf <= u[..., None], axis=-1)
         return np.minimum(a, A - 1).astype(np.int64)
 
-    def log_prob(self, thetas, obs, actions, sigma=None) -> np.ndarray:
-        """log π(a|s) of integer ``actions`` [B, E] (or [B, E, 1]) → [B, E]."""
+    def log_prob(self, thetas, obs, actions, sigma=None, xp=np):
+        """log π(a|s) of integer ``actions`` [B, E] (or [B, E, 1]) → [B, E] (``xp``: numpy or jax.numpy)."""
         if sigma is not None:
             raise InputError(f"sigma applies to Gaussian policies only; LinearSoftmax takes sigma=None, got {sigma!r}")
-        lp = self.log_probs(thetas, obs)
-        a = np.asarray(actions)
-        if a.shape == lp.shape[:2] + (1,):
-            a = a[..., 0]
-        if a.shape != lp.shape[:2]:
-            raise InputError(f"actions must have shape [B, E] = {lp.shape[:2]}, got shape {np.shape(actions)}")
-        if a.size and (np.any(a != np.round(a)) or a.min() < 0 or a.max() >= self.num_actions):
-            raise InputError(f"actions must be integers in [0, {self.num_actions}), got {a!r}")
-        return np.take_along_axis(lp, a.astype(np.int64)[..., None], axis=-1)[..., 0]
+        lp = self.log_probs(thetas, obs, xp)
+        if xp is np:
+            a = np.asarray(actions)
+            if a.shape == lp.shape[:2] + (1,):
+                a = a[..., 0]
+            if a.shape != lp.shape[:2]:
+                raise InputError(f"actions must have shape [B, E] = {lp.shape[:2]}, got shape {np.shape(actions)}")
+            if a.size and (np.any(a != np.round(a)) or a.min() < 0 or a.max() >= self.num_actions):
+                raise InputError(f"actions must be integers in [0, {self.num_actions}), got {a!r}")
+            a = a.astype(np.int64)
+        else:
+            a = actions.astype(xp.int32)
+        return xp.take_along_axis(lp, a[..., None], axis=-1)[..., 0]
 
-    def entropy(self, thetas, obs) -> np.ndarray:
+    def entropy(self, thetas, obs, xp=np):
         """Per-state entropy ``H = −Σ_a π(a|s) log π(a|s)`` → [B, E]."""
-        lp = self.log_probs(thetas, obs)
-        return -np.sum(np.exp(lp) * lp, axis=-1)
+        lp = self.log_probs(thetas, obs, xp)
+        return -xp.sum(xp.exp(lp) * lp, axis=-1)
 
 
 # --------------------------------------------------------------------------- MLP Gaussian
@@ -395,6 +445,13 @@ class MLPGaussian(NamedTuple):
         return (self.obs_dim, *tuple(self.hidden), self.act_dim)
 
     @property
+    def layout(self) -> Layout:
+        """Per layer l: weight_l [in, out] (one filter per output unit), then bias_l [out]."""
+        s = self.sizes
+        return Layout(tuple(g for i in range(len(s) - 1) for g in (Group(f"weight_{i}", (s[i], s[i + 1]), filter_axis=1),
+                                                                   Group(f"bias_{i}", (s[i + 1],)))))
+
+    @property
     def num_params(self) -> int:
         s = self.sizes
         return sum(s[i] * s[i + 1] + s[i + 1] for i in range(len(s) - 1))
@@ -404,22 +461,20 @@ class MLPGaussian(NamedTuple):
         terms = " + ".join(f"{s[i]}·{s[i + 1]} + {s[i + 1]}" for i in range(len(s) - 1))
         return f"Σ_layers (fan_in·fan_out + fan_out) for sizes (obs_dim, *hidden, act_dim) = {s}: {terms} = {self.num_params}"
 
+    def _layers(self, theta) -> list:
+        p = self.layout.unravel(theta)
+        return [(p[f"weight_{i}"], p[f"bias_{i}"]) for i in range(len(self.sizes) - 1)]
+
     def unflatten(self, theta: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """θ [n] or [B, n] → [(W_l [..., in, out], b_l [..., out]) for each layer l]."""
         theta = np.asarray(theta, dtype=np.float64)
-        if theta.shape[-1:] != (self.num_params,):
-            raise InputError(f"theta has length {theta.shape[-1:]}, expected {self.param_count_formula()}")
-        lead, s, layers, k = theta.shape[:-1], self.sizes, [], 0
-        for i in range(len(s) - 1):
-            W = theta[..., k : k + s[i] * s[i + 1]].reshape(*lead, s[i], s[i + 1])
-            k += s[i] * s[i + 1]
-            layers.append((W, theta[..., k : k + s[i + 1]]))
-            k += s[i + 1]
-        return layers
+        _unravel(self, theta)
+        return self._layers(theta)
 
     def flatten(self, layers) -> np.ndarray:
         """[(W_l [in, out], b_l [out]), …] → θ [n]."""
-        return np.concatenate([np.asarray(x, dtype=np.float64).ravel() for Wb in layers for x in Wb])
+        return self.layout.ravel({f"{kind}_{i}": np.asarray(x, dtype=np.float64)
+                                  for i, Wb in enumerate(layers) for kind, x in zip(("weight", "bias"), Wb)})
 
     def initial_params(self, seed: int, num: int, scale: float = 1.0) -> np.ndarray:
         """Glorot-uniform weights ``U(±scale·√(6/(fan_in + fan_out)))``, zero biases → [num, n].
@@ -440,19 +495,21 @@ class MLPGaussian(NamedTuple):
             thetas[row] = self.flatten(layers)
         return thetas
 
-    def mean(self, thetas, obs) -> np.ndarray:
+    def mean(self, thetas, obs, xp=np):
         """μ(s): thetas [B, n], obs [B, E, D] → [B, E, K]; one batched matmul per layer."""
-        thetas = _check_thetas(self, thetas)
-        h = _check_obs(obs, thetas.shape[0], self.obs_dim)
-        layers = self.unflatten(thetas)
+        if xp is np:
+            thetas = _check_thetas(self, thetas)
+            obs = _check_obs(obs, thetas.shape[0], self.obs_dim)
+        layers, h = self._layers(thetas), obs
         for W, b in layers[:-1]:
-            h = np.tanh(_affine(h, W, b))
+            h = xp.tanh(_affine(xp, h, W, b))
         W, b = layers[-1]
-        return _affine(h, W, b)
+        return _affine(xp, h, W, b)
 
-    act = LinearGaussian.act
-    log_prob = LinearGaussian.log_prob
-    entropy = LinearGaussian.entropy
+    mode = _GaussianMethods.mode
+    act = _GaussianMethods.act
+    log_prob = _GaussianMethods.log_prob
+    entropy = _GaussianMethods.entropy
 
 
 # --------------------------------------------------------------------------- factory

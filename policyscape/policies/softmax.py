@@ -7,6 +7,12 @@ flattened as (weight, bias) — the authors' format::
     θ[A·S + a] = b[a]         (bias)
     logits[s, a] = W[a, s] + b[a]
 
+The layout object (``TabularSoftmaxPolicy.layout``): ``weight [A, S]`` (one filter per action,
+as Li et al.'s filters of a linear layer), then ``bias [A]``. The sampled one-hot
+:class:`~policyscape.policies.continuous.LinearSoftmax` stores the transpose, ``weight [S, A]``;
+:meth:`TabularSoftmaxPolicy.to_linear_softmax` / ``from_linear_softmax`` map between the two
+through their layouts, so one checkpoint is evaluated exactly or by sampling.
+
 Optional uniform mixing with coefficient ``c ∈ [0, 1]``:
 ``π(a|s) = (1 − c) · softmax(logits[s])[a] + c / A``.
 """
@@ -20,6 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from policyscape.errors import InputError
+from policyscape.policies.layout import Group, Layout
 
 
 class TabularSoftmaxPolicy(NamedTuple):
@@ -29,15 +36,35 @@ class TabularSoftmaxPolicy(NamedTuple):
     num_actions: int
 
     @property
+    def layout(self) -> Layout:
+        """weight [A, S] (torch.nn.Linear's order; one filter per action), then bias [A]."""
+        return Layout((Group("weight", (self.num_actions, self.num_states), filter_axis=0),
+                       Group("bias", (self.num_actions,))))
+
+    @property
     def num_params(self) -> int:
         return self.num_actions * self.num_states + self.num_actions
 
     def logits(self, theta: jax.Array) -> jax.Array:
-        """θ [n] → logits [S, A]."""
-        S, A = self.num_states, self.num_actions
-        W = theta[: A * S].reshape(A, S)
-        b = theta[A * S :]
-        return W.T + b[None, :]
+        """θ [..., n] → logits [..., S, A] (numpy or JAX arrays)."""
+        p = self.layout.unravel(theta)
+        return p["weight"].swapaxes(-1, -2) + p["bias"][..., None, :]
+
+    def linear_softmax(self):
+        """The sampled policy of the same family: ``LinearSoftmax(S, A, one_hot=True)``."""
+        from policyscape.policies.continuous import LinearSoftmax
+
+        return LinearSoftmax(self.num_states, self.num_actions, one_hot=True)
+
+    def to_linear_softmax(self, thetas) -> np.ndarray:
+        """θ [..., n] in this layout → the same policy's θ in :meth:`linear_softmax`'s layout (W transposed)."""
+        p = self.layout.unravel(np.asarray(thetas, dtype=np.float64))
+        return self.linear_softmax().layout.ravel({"weight": p["weight"].swapaxes(-1, -2), "bias": p["bias"]})
+
+    def from_linear_softmax(self, thetas) -> np.ndarray:
+        """Inverse of :meth:`to_linear_softmax`."""
+        p = self.linear_softmax().layout.unravel(np.asarray(thetas, dtype=np.float64))
+        return self.layout.ravel({"weight": p["weight"].swapaxes(-1, -2), "bias": p["bias"]})
 
     def log_probs(self, theta: jax.Array, mix: float = 0.0) -> jax.Array:
         """θ [n] → log π [S, A], mixed with the uniform distribution by ``mix``."""
@@ -48,7 +75,7 @@ class TabularSoftmaxPolicy(NamedTuple):
 
     def flatten(self, W: np.ndarray, b: np.ndarray) -> np.ndarray:
         """(W [A, S], b [A]) → θ [n]."""
-        return np.concatenate([np.asarray(W, dtype=np.float64).ravel(), np.asarray(b, dtype=np.float64)])
+        return self.layout.ravel({"weight": np.asarray(W, dtype=np.float64), "bias": np.asarray(b, dtype=np.float64)})
 
     def from_logits(self, logits: np.ndarray) -> np.ndarray:
         """A θ whose policy has the given ``logits [S, A]`` (bias zero)."""
