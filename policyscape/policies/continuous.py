@@ -517,8 +517,17 @@ class MLPGaussian(NamedTuple):
 POLICY_KINDS = ("linear_gaussian", "linear_gaussian_learned_std", "linear_softmax", "mlp_gaussian")
 
 
-def make_policy(kind: str, observation_space, action_space, **kw):
+def default_policy_kind(action_space) -> str:
+    """The kind that follows the action space: Discrete → ``linear_softmax``, else ``linear_gaussian``."""
+    from gymnasium import spaces
+
+    return "linear_softmax" if isinstance(action_space, spaces.Discrete) else "linear_gaussian"
+
+
+def make_policy(kind: str | None, observation_space, action_space, **kw):
     """Policy of ``kind`` for Gymnasium spaces; ``kw`` goes to the constructor (e.g. ``hidden``).
+
+    ``kind=None``: :func:`default_policy_kind` of the action space.
 
     Observation spaces: 1-D ``Box`` (raw vector) for all kinds; ``Discrete`` (one-hot)
     for ``linear_softmax`` only. Action spaces: 1-D ``Box`` for the Gaussian kinds
@@ -527,6 +536,7 @@ def make_policy(kind: str, observation_space, action_space, **kw):
     """
     from gymnasium import spaces
 
+    kind = default_policy_kind(action_space) if kind is None else kind
     if kind not in POLICY_KINDS:
         raise InputError(f"unknown policy kind {kind!r}; known kinds: {', '.join(POLICY_KINDS)}")
 
