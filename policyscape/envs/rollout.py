@@ -138,8 +138,13 @@ def make_backend(env_id: str, num_envs: int, max_steps: int, kind: str = "auto")
 
 
 def episode_streams(sequence: np.random.SeedSequence) -> tuple[int, np.random.Generator]:
-    """(reset seed, noise generator) of the episode whose ``SeedSequence`` is ``sequence`` (module docstring)."""
-    reset_ss, noise_ss = sequence.spawn(2)
+    """(reset seed, noise generator) of the episode whose ``SeedSequence`` is ``sequence`` (module docstring).
+
+    The two children are those that ``sequence.spawn(2)`` gives a fresh sequence, made without
+    spawning (``spawn`` is stateful: a sequence reused across calls would give new children).
+    """
+    reset_ss, noise_ss = (np.random.SeedSequence(sequence.entropy, spawn_key=(*sequence.spawn_key, i),
+                                                 pool_size=sequence.pool_size) for i in range(2))
     return int(reset_ss.generate_state(1, np.uint32)[0]), np.random.default_rng(noise_ss)
 
 

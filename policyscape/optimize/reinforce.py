@@ -3,14 +3,24 @@
 One update, for every seed's θ (a row of ``params [B, n]``), in the paper's form:
 
 1. run E = ``batch_episodes`` episodes of the stochastic policy π_θ (all B·E episodes step in
-   lockstep through one batched backend, :class:`Rollouts`);
+   lockstep through the one rollout engine, :class:`policyscape.envs.rollout.Rollouts`, which
+   records observations, raw actions, rewards and the mask; on its batched backends for the
+   MuJoCo locomotion ids and CartPole/Pendulum);
 2. weight every step by its return-to-go ``G_t = Σ_{t'≥t} γ^{t'−t} r_t'`` (γ = 0.995),
    standardized over all valid steps of that seed's batch, no baseline
    (:func:`standardized_returns_to_go`);
 3. ascend ``ĝ = ∇θ (1/E) Σ_episodes Σ_t w_t log π_θ(a_t|s_t)`` (+ τ·∇H for a learned σ),
-   computed by JAX autodiff (:func:`reinforce_gradient`), with an optax optimizer (sgd by
+   computed by JAX autodiff of the policy's own ``log_prob`` (written once for numpy and JAX,
+   called with ``xp=jax.numpy``; :func:`reinforce_gradient`), with an optax optimizer (sgd by
    default; rmsprop as the paper's option; adam). sgd/rmsprop/adam act elementwise, so one
    optimizer state serves all seeds.
+
+Non-finite values: an episode in which the environment returns a NaN/inf reward or observation
+stops there (the engine's rule, the same as in evaluation) and is left out of the update: out of
+the standardization of step 2, and out of the sum and the count E of step 3 (E is the number of
+finite episodes of that seed's batch; none finite: no step). The curve ``nonfinite_episodes``
+counts the training episodes left out before each evaluated θ; the returns of the curves are
+means over finite episodes (``envs.rollout.mean_stderr``).
 
 Log-probabilities are those of the **unclipped** Gaussian sample; the environment sees the
 clipped action (as in the paper's code). Every ``eval_every`` updates θ is checkpointed and
@@ -21,7 +31,7 @@ the training batch of update u draws from ``SeedSequence(s, spawn_key=(0, u, b, 
 of every deterministic evaluation from ``SeedSequence(s, spawn_key=(1, k))`` (the same start
 states for every seed and every evaluation: common random numbers). Each sequence's two
 children give the reset seed and the action-noise generator, as in
-:func:`policyscape.objectives.sampled.episode_seed_sequence`. Initial θ: the policy's
+:func:`policyscape.envs.rollout.episode_streams`. Initial θ: the policy's
 ``initial_params(seed, B)`` (zeros for the linear policies, as in the paper's code).
 
 Importing this module is cheap (numpy only); JAX and optax are imported on first use.
@@ -37,22 +47,15 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
+from policyscape.envs.rollout import Rollouts, mean_stderr
 from policyscape.errors import InputError
 from policyscape.optimize.exact_pg import OPTIMIZERS
-from policyscape.policies.continuous import (
-    POLICY_KINDS,
-    LinearGaussian,
-    LinearGaussianLearnedStd,
-    LinearSoftmax,
-    MLPGaussian,
-    clip_actions,
-)
+from policyscape.policies.continuous import POLICY_KINDS, LinearGaussianLearnedStd, LinearSoftmax, make_policy
 
 BASELINES = ("none", "mean")
 CURVE_NAMES = ("update", "env_steps", "return", "return_stderr", "deterministic_return",
-               "deterministic_stderr", "entropy")
-_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
-_HALF_LOG_2PIE = 0.5 * math.log(2.0 * math.pi * math.e)
+               "deterministic_stderr", "entropy", "nonfinite_episodes")
+_INT_CURVES = ("update", "env_steps", "nonfinite_episodes")
 
 
 # --------------------------------------------------------------------------- returns-to-go
@@ -100,64 +103,15 @@ def standardized_returns_to_go(rewards, mask, gamma: float, baseline: str = "non
 # --------------------------------------------------------------------------- JAX log-probs and gradient
 
 
-def jax_log_prob(policy, theta, obs, actions, sigma=None):
-    """log π_θ(a|s) in JAX for one flat ``theta [n]``: obs ``[..., D]``, actions ``[..., K]`` → ``[...]``.
-
-    Same θ layouts as ``policies.continuous`` (tested equal to their numpy ``log_prob``).
-    Gaussian kinds: ``actions`` are the unclipped samples, ``sigma`` the fixed σ
-    (``linear_gaussian_learned_std``: ``None`` uses the learned log σ). ``linear_softmax``:
-    integer ``actions [...]``; one-hot policies take integer states ``obs [...]``.
-    """
-    import jax
+def _surrogate(theta, obs, actions, weights, mask, valid, entropy, *, policy, sigma):
+    """(1/E) Σ_{finite episodes i} Σ_t mask·w·log π(a|s)  (+ τ·H for a learned σ); E = #finite episodes."""
     import jax.numpy as jnp
 
-    def gaussian(mu, log_sigma):
-        z = (actions - mu) * jnp.exp(-log_sigma)
-        return jnp.sum(-0.5 * z * z - log_sigma - _HALF_LOG_2PI, axis=-1)
-
-    if isinstance(policy, LinearSoftmax):
-        D, A = policy.obs_dim, policy.num_actions
-        W, b = theta[: D * A].reshape(D, A), theta[D * A :]
-        if policy.one_hot:
-            s = jnp.asarray(obs)
-            s = s[..., 0] if s.ndim == jnp.ndim(actions) + 1 else s
-            phi = jax.nn.one_hot(s.astype(jnp.int32), D, dtype=theta.dtype)
-        else:
-            phi = obs
-        lp = jax.nn.log_softmax(phi @ W + b, axis=-1)
-        return jnp.take_along_axis(lp, jnp.asarray(actions).astype(jnp.int32)[..., None], axis=-1)[..., 0]
-    if isinstance(policy, (LinearGaussian, LinearGaussianLearnedStd)):
-        D, K = policy.obs_dim, policy.act_dim
-        mu = obs @ theta[: D * K].reshape(D, K) + theta[D * K : D * K + K]
-        if sigma is None:
-            if not isinstance(policy, LinearGaussianLearnedStd):
-                raise InputError("linear_gaussian needs sigma > 0 for log-probabilities, got None")
-            return gaussian(mu, theta[D * K + K :])
-        return gaussian(mu, jnp.log(sigma))
-    if isinstance(policy, MLPGaussian):
-        s, h, k = policy.sizes, obs, 0
-        for i in range(len(s) - 1):
-            W = theta[k : k + s[i] * s[i + 1]].reshape(s[i], s[i + 1])
-            k += s[i] * s[i + 1]
-            h = h @ W + theta[k : k + s[i + 1]]
-            k += s[i + 1]
-            if i < len(s) - 2:
-                h = jnp.tanh(h)
-        if sigma is None:
-            raise InputError("mlp_gaussian needs sigma > 0 for log-probabilities, got None")
-        return gaussian(h, jnp.log(sigma))
-    raise InputError(f"no JAX log-prob for policy {policy!r}")
-
-
-def _surrogate(theta, obs, actions, weights, mask, entropy, *, policy, sigma):
-    """(1/N) Σ_i Σ_t mask·w·log π(a|s)  (+ τ·H(σ) for a learned σ)."""
-    import jax.numpy as jnp
-
-    lp = jax_log_prob(policy, theta, obs, actions, sigma)
-    value = jnp.sum(jnp.where(mask, weights * lp, 0.0)) / weights.shape[0]
+    lp = policy.log_prob(theta, obs, actions, sigma, xp=jnp)
+    used = mask & valid[:, None]
+    value = jnp.sum(jnp.where(used, weights * lp, 0.0)) / jnp.maximum(jnp.sum(valid), 1)
     if isinstance(policy, LinearGaussianLearnedStd) and sigma is None:
-        D, K = policy.obs_dim, policy.act_dim
-        value = value + entropy * jnp.sum(theta[D * K + K :] + _HALF_LOG_2PIE)
+        value = value + entropy * policy.entropy(theta, xp=jnp)
     return value
 
 
@@ -167,7 +121,7 @@ def _grad_fns(policy, sigma):
     import jax
 
     g = jax.grad(functools.partial(_surrogate, policy=policy, sigma=sigma))
-    return jax.jit(g), jax.jit(jax.vmap(g, in_axes=(0, 0, 0, 0, 0, None)))
+    return jax.jit(g), jax.jit(jax.vmap(g, in_axes=(0, 0, 0, 0, 0, 0, None)))
 
 
 def _check_sigma_for(policy, sigma):
@@ -183,14 +137,18 @@ def _check_sigma_for(policy, sigma):
     return sigma
 
 
-def reinforce_gradient(policy, theta, obs, actions, weights, mask, sigma=None, entropy: float = 0.0) -> np.ndarray:
+def reinforce_gradient(policy, theta, obs, actions, weights, mask, sigma=None, entropy: float = 0.0,
+                       valid=None) -> np.ndarray:
     """``∇θ [(1/N) Σ_i Σ_t mask_{i,t} w_{i,t} log π_θ(a_{i,t}|s_{i,t}) + τ·H(π_θ)]`` → [n] (float64).
+
+    ``valid [N]`` (default: all): the episodes to use; the others are left out of the sum, and N
+    counts the valid ones (the treatment of non-finite episodes, module docstring).
 
     theta [n]; obs [N, T, D] (``[N, T]`` integer states for one-hot softmax); actions
     [N, T, K] unclipped samples (``[N, T]`` ints for softmax); weights, mask [N, T]; ``sigma``
     the fixed σ of Gaussian kinds (``None`` for softmax or the learned σ). The entropy bonus
     τ = ``entropy`` applies to ``linear_gaussian_learned_std`` with learned σ only, where
-    ``H = Σ_j (log σ_j + ½ log 2πe)``. JAX autodiff of :func:`jax_log_prob`, in float64.
+    ``H = Σ_j (log σ_j + ½ log 2πe)``. JAX autodiff of ``policy.log_prob(…, xp=jax.numpy)``, in float64.
     """
     import jax
     import jax.numpy as jnp
@@ -206,127 +164,14 @@ def reinforce_gradient(policy, theta, obs, actions, weights, mask, sigma=None, e
     if np.shape(obs)[:2] != weights.shape or np.shape(actions)[:2] != weights.shape:
         raise InputError(f"obs {np.shape(obs)} and actions {np.shape(actions)} must start with "
                          f"[N, T] = {weights.shape}")
+    valid = np.ones(weights.shape[0], dtype=bool) if valid is None else np.asarray(valid).astype(bool)
+    if valid.shape != weights.shape[:1]:
+        raise InputError(f"valid must have shape [N] = {weights.shape[:1]}, got {valid.shape}")
     single, _ = _grad_fns(policy, sigma)
     with jax.enable_x64(True):
         g = single(jnp.asarray(theta), jnp.asarray(obs, dtype=jnp.float64), jnp.asarray(actions), jnp.asarray(weights),
-                   jnp.asarray(mask), jnp.float64(entropy))
+                   jnp.asarray(mask), jnp.asarray(valid), jnp.float64(entropy))
         return np.asarray(g)
-
-
-# --------------------------------------------------------------------------- rollouts
-
-
-class EpisodeBatch(NamedTuple):
-    """B θ-rows × E episodes × T = max_steps steps; entries with ``mask = False`` are padding."""
-
-    obs: np.ndarray  # [B, E, T, *obs_shape] observation the action was taken in
-    actions: np.ndarray  # [B, E, T, K] unclipped samples (float) or [B, E, T] ints
-    rewards: np.ndarray  # [B, E, T]
-    mask: np.ndarray  # [B, E, T] bool, True while the episode runs
-    returns: np.ndarray  # [B, E] undiscounted episodic returns
-    steps: np.ndarray  # [B, E] episode lengths
-
-
-class Rollouts:
-    """Lockstep episodes of ``policy_kind`` on ``env_id`` that record what REINFORCE needs.
-
-    Env ids, policy construction, time limit and backends are those of
-    :class:`~policyscape.objectives.sampled.SampledObjective` (``BatchedLocomotion`` for the
-    MuJoCo locomotion ids, ``GymLoopBackend`` otherwise); one backend is kept per batch size.
-    """
-
-    def __init__(self, env_id: str, policy_kind: str | None = None, max_steps: int | None = None, **policy_kw):
-        from policyscape.objectives.sampled import SampledObjective
-
-        placeholder_sigma = None if policy_kind == "linear_gaussian_learned_std" else 0.0  # σ is given per run
-        probe = SampledObjective(env_id, policy_kind, sigma=placeholder_sigma, episodes=1, max_steps=max_steps,
-                                 **policy_kw)
-        self.env_id, self.policy_kind, self.policy = env_id, probe.policy_kind, probe.policy
-        self.max_steps = probe.max_steps
-        self.discrete = isinstance(self.policy, LinearSoftmax)
-        self.obs_shape = tuple(probe.observation_space.shape)
-        self.act_dim = 0 if self.discrete else int(probe.action_space.shape[0])
-        self.low, self.high = probe._low, probe._high
-        self._backends: dict = {}
-
-    def _backend(self, num_envs: int):
-        if num_envs not in self._backends:
-            from policyscape.envs.mujoco_batch import SPECS
-            from policyscape.objectives.sampled import GymLoopBackend
-
-            if self.env_id in SPECS:
-                from policyscape.envs.mujoco_batch import BatchedLocomotion
-
-                self._backends[num_envs] = BatchedLocomotion(self.env_id, num_envs, max_episode_steps=self.max_steps)
-            else:
-                self._backends[num_envs] = GymLoopBackend(self.env_id, num_envs, self.max_steps)
-        return self._backends[num_envs]
-
-    def run(self, thetas, episodes: int, seed_sequence: Callable[[int, int], np.random.SeedSequence],
-            sigma: float | None = None, deterministic: bool = False, record: bool = True) -> EpisodeBatch:
-        """thetas [B, n], E = ``episodes`` per θ → :class:`EpisodeBatch` (obs/actions None unless ``record``).
-
-        ``seed_sequence(b, k)`` gives episode k of row b its ``SeedSequence``; its children give
-        the reset seed and the noise generator (step t: the t-th standard normal [K] / uniform).
-        ``deterministic``: the mean action (Gaussian) or the argmax action (softmax), no noise.
-        """
-        thetas = np.asarray(thetas, dtype=np.float64)
-        B, E, T, K = thetas.shape[0], int(episodes), self.max_steps, self.act_dim
-        N = B * E
-        reset_seeds = np.zeros(N, dtype=np.int64)
-        rngs = []
-        for b in range(B):
-            for k in range(E):
-                reset_ss, noise_ss = seed_sequence(b, k).spawn(2)
-                reset_seeds[b * E + k] = int(reset_ss.generate_state(1, np.uint32)[0])
-                rngs.append(np.random.default_rng(noise_ss))
-        noise = None
-        if not deterministic:
-            noise = np.stack([g.random(T) if self.discrete else g.standard_normal((T, K)) for g in rngs])
-            noise = noise.reshape(B, E, T, *noise.shape[2:])
-        backend = self._backend(N)
-        obs = np.asarray(backend.reset(reset_seeds))
-        rec_obs = np.zeros((N, T, *obs.shape[1:]), dtype=np.float64) if record else None
-        rec_act = (np.zeros((N, T), np.int64) if self.discrete else np.zeros((N, T, K))) if record else None
-        rewards = np.zeros((N, T))
-        mask = np.zeros((N, T), dtype=bool)
-        active = np.ones(N, dtype=bool)
-        for t in range(T):
-            if not active.any():
-                break
-            obs_b = obs.reshape(B, E, *obs.shape[1:]).astype(np.float64, copy=False)
-            if self.discrete:
-                if deterministic:
-                    raw = np.argmax(self.policy.logits(thetas, obs_b), axis=-1)
-                else:
-                    raw = self.policy.act(thetas, obs_b, noise[:, :, t])
-                env_actions = raw.reshape(N)
-            else:
-                if deterministic:
-                    raw = self.policy.act(thetas, obs_b, np.zeros((B, E, K)), 0.0)
-                else:
-                    raw = self.policy.act(thetas, obs_b, noise[:, :, t], sigma)
-                env_actions = clip_actions(raw, self.low, self.high).reshape(N, K)
-            if record:
-                rec_obs[:, t] = obs
-                rec_act[:, t] = raw.reshape(N, *rec_act.shape[2:])
-            mask[:, t] = active
-            obs, r, terminated, truncated = backend.step(env_actions, active)
-            obs = np.asarray(obs)
-            rewards[:, t] = np.where(active, r, 0.0)
-            active = active & ~(np.asarray(terminated) | np.asarray(truncated))
-
-        def shaped(x):
-            return None if x is None else x.reshape(B, E, *x.shape[1:])
-
-        return EpisodeBatch(shaped(rec_obs), shaped(rec_act), shaped(rewards), shaped(mask),
-                            rewards.sum(axis=1).reshape(B, E), mask.sum(axis=1).reshape(B, E))
-
-    def close(self) -> None:
-        for backend in self._backends.values():
-            if hasattr(backend, "close"):
-                backend.close()
-        self._backends.clear()
 
 
 # --------------------------------------------------------------------------- training
@@ -415,7 +260,9 @@ class ReinforceResult:
     ``return``/``return_stderr``: the stochastic policy's batch (``batch_episodes`` episodes
     at that θ); ``deterministic_*``: σ = 0 (softmax: greedy) over ``eval_episodes``;
     ``env_steps``: training env steps spent before that θ; ``entropy``: the policy's entropy
-    (Gaussian: of N(·, σ²I); softmax: mean per-state entropy over the batch's visited states).
+    (Gaussian: of N(·, σ²I); softmax: mean per-state entropy over the batch's visited states);
+    ``nonfinite_episodes``: training episodes left out (non-finite reward or observation) before
+    that θ. Returns are means over the finite episodes.
     """
 
     config: ReinforceConfig
@@ -436,14 +283,9 @@ class ReinforceResult:
                 row = {"seed": k}
                 for name in CURVE_NAMES:
                     v = self.curves[name][i, k]
-                    row[name] = int(v) if name in ("update", "env_steps") else float(v)
+                    row[name] = int(v) if name in _INT_CURVES else float(v)
                 out.append(row)
         return out
-
-
-def _stderr(x: np.ndarray) -> np.ndarray:
-    E = x.shape[1]
-    return x.std(axis=1, ddof=1) / math.sqrt(E) if E > 1 else np.full(x.shape[0], np.nan)
 
 
 def train_reinforce(config: ReinforceConfig, progress: Callable[[int], None] | None = None) -> ReinforceResult:
@@ -454,22 +296,29 @@ def train_reinforce(config: ReinforceConfig, progress: Callable[[int], None] | N
     import jax
 
     config.validate()
-    rollouts = Rollouts(config.env, config.policy_kind, config.max_steps)
+    rollouts = Rollouts(config.env, config.max_steps)
+    policy = make_policy(config.policy_kind, rollouts.observation_space, rollouts.action_space)
     try:
         with jax.enable_x64(True):
-            return _train(config, rollouts, progress)
+            return _train(config, rollouts, policy, progress)
     finally:
         rollouts.close()
 
 
-def _train(config: ReinforceConfig, rollouts: Rollouts, progress) -> ReinforceResult:
+def _batch_seeds(seed: int, update: int, rows: int, episodes: int) -> list:
+    """Episode k of seed-row b in the training batch of update u: ``SeedSequence(seed, spawn_key=(0, u, b, k))``."""
+    return [[np.random.SeedSequence(seed, spawn_key=(0, update, b, k)) for k in range(episodes)] for b in range(rows)]
+
+
+def _train(config: ReinforceConfig, rollouts: Rollouts, policy, progress) -> ReinforceResult:
     import jax.numpy as jnp
 
-    policy, B, E = rollouts.policy, config.seeds, config.batch_episodes
+    B, E = config.seeds, config.batch_episodes
     learned = isinstance(policy, LinearGaussianLearnedStd)
+    discrete = isinstance(policy, LinearSoftmax)
     if config.entropy > 0 and not learned:
         raise InputError(f"entropy applies to linear_gaussian_learned_std only, got policy {policy!r}")
-    sigma = None if (learned or rollouts.discrete) else float(config.sigma)
+    sigma = None if (learned or discrete) else float(config.sigma)
     if learned:
         params = policy.initial_params(config.seed, B, log_sigma=math.log(config.sigma))
     else:
@@ -479,42 +328,45 @@ def _train(config: ReinforceConfig, rollouts: Rollouts, progress) -> ReinforceRe
     opt = OPTIMIZERS[config.optimizer](lr)
     opt_state = opt.init(jnp.asarray(params))
     _, grad_fn = _grad_fns(policy, sigma)
+    eval_seeds = [np.random.SeedSequence(config.seed, spawn_key=(1, k)) for k in range(config.eval_episodes)]
 
     curves: dict[str, list] = {name: [] for name in CURVE_NAMES}
     checkpoints: dict[int, np.ndarray] = {}
     env_steps = np.zeros(B, dtype=np.int64)
+    nonfinite = np.zeros(B, dtype=np.int64)
     for u in range(config.updates + 1):
-        batch = rollouts.run(params, E, lambda b, k, u=u: np.random.SeedSequence(config.seed, spawn_key=(0, u, b, k)),
-                             sigma=sigma, record=u < config.updates)
+        # the final batch is only evaluated; a softmax policy's entropy needs its states
+        batch = rollouts.run(policy, params, _batch_seeds(config.seed, u, B, E), sigma=sigma,
+                             record=u < config.updates or discrete)
+        valid = batch.valid
         if u % config.eval_every == 0 or u == config.updates:
-            det = rollouts.run(params, config.eval_episodes,
-                               lambda b, k: np.random.SeedSequence(config.seed, spawn_key=(1, k)),
-                               deterministic=True, record=False)
-            if rollouts.discrete:
-                if batch.obs is None:  # the final batch is not recorded; entropy needs its states
-                    batch = rollouts.run(params, E, lambda b, k, u=u: np.random.SeedSequence(
-                        config.seed, spawn_key=(0, u, b, k)), sigma=sigma, record=True)
+            det = rollouts.run(policy, params, eval_seeds, deterministic=True)
+            if discrete:
                 ent = policy.entropy(params, batch.obs.reshape(B, E * rollouts.max_steps, *batch.obs.shape[3:]))
-                m = batch.mask.reshape(B, -1)
+                m = (batch.mask & valid[..., None]).reshape(B, -1)
                 entropy = (ent * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1)
             elif learned:
                 entropy = policy.entropy(params)
             else:
                 entropy = np.full(B, policy.entropy(sigma))
-            for name, value in (("update", np.full(B, u)), ("env_steps", env_steps.copy()),
-                                ("return", batch.returns.mean(axis=1)), ("return_stderr", _stderr(batch.returns)),
-                                ("deterministic_return", det.returns.mean(axis=1)),
-                                ("deterministic_stderr", _stderr(det.returns)), ("entropy", entropy)):
+            ret, ret_se = mean_stderr(batch.returns, valid)
+            det_ret, det_se = mean_stderr(det.returns, det.valid)
+            for name, value in (("update", np.full(B, u)), ("env_steps", env_steps.copy()), ("return", ret),
+                                ("return_stderr", ret_se), ("deterministic_return", det_ret),
+                                ("deterministic_stderr", det_se), ("entropy", entropy),
+                                ("nonfinite_episodes", nonfinite.copy())):
                 curves[name].append(np.asarray(value))
             checkpoints[u] = params.copy()
         if u == config.updates:
             break
-        weights = standardized_returns_to_go(batch.rewards, batch.mask, config.discount, config.baseline)
+        used = batch.mask & valid[..., None]
+        weights = standardized_returns_to_go(batch.rewards, used, config.discount, config.baseline)
         grads = grad_fn(jnp.asarray(params), jnp.asarray(batch.obs), jnp.asarray(batch.actions), jnp.asarray(weights),
-                        jnp.asarray(batch.mask), jnp.float64(config.entropy))
+                        jnp.asarray(used), jnp.asarray(valid), jnp.float64(config.entropy))
         updates, opt_state = opt.update(-grads, opt_state, jnp.asarray(params))  # ascent
         params = np.asarray(jnp.asarray(params) + updates, dtype=np.float64)
         env_steps += batch.steps.sum(axis=1)
+        nonfinite += batch.nonfinite.sum(axis=1)
         if progress is not None:
             progress(1)
     return ReinforceResult(config=config, curves={k: np.stack(v) for k, v in curves.items()},

@@ -141,6 +141,15 @@ def _gaussian_log_prob(xp, mean, log_sigma, actions):
     return xp.sum(-0.5 * z * z - log_sigma - _HALF_LOG_2PI, axis=-1)
 
 
+def _constant(xp, x):
+    """``x`` with no gradient flowing through it (JAX's ``stop_gradient``); numpy: ``x`` itself."""
+    if xp is np:
+        return x
+    import jax
+
+    return jax.lax.stop_gradient(x)
+
+
 def _zeros(num: int, n: int) -> np.ndarray:
     if int(num) < 0:
         raise InputError(f"num (number of initial parameter vectors) must be >= 0, got {num!r}")
@@ -378,9 +387,9 @@ class LinearSoftmax(NamedTuple):
         return _affine(xp, self.features(obs, thetas.shape[0], xp), p["weight"], p["bias"])
 
     def log_probs(self, thetas, obs, xp=np):
-        """log π(·|s) [B, E, A] (stable log-softmax)."""
+        """log π(·|s) [B, E, A] (stable log-softmax; in JAX the shift is a constant, as in jax.nn.log_softmax)."""
         z = self.logits(thetas, obs, xp)
-        z = z - z.max(axis=-1, keepdims=True)
+        z = z - _constant(xp, z.max(axis=-1, keepdims=True))
         return z - xp.log(xp.sum(xp.exp(z), axis=-1, keepdims=True))
 
     def mode(self, thetas, obs) -> np.ndarray:

@@ -7,7 +7,6 @@ import pytest
 from policyscape.errors import InputError
 from policyscape.optimize.reinforce import (
     ReinforceConfig,
-    jax_log_prob,
     reinforce_gradient,
     standardized_returns_to_go,
     train_reinforce,
@@ -69,15 +68,27 @@ def _example(policy, rng, shape):
 
 @pytest.mark.parametrize("name", list(_policies()))
 def test_jax_log_prob_equals_numpy(name):
+    """The one log-prob of each policy, run with xp = jax.numpy (one θ, as REINFORCE's autodiff
+    calls it, and a batch) and with xp = numpy (validated, batched)."""
     import jax
 
     policy, sigma = _policies()[name]
-    theta, obs, actions = _example(policy, np.random.default_rng(1), (7,))
-    expected = policy.log_prob(theta[None], obs[None], actions[None], sigma)[0]
+    theta, obs, actions = _example(policy, np.random.default_rng(1), (2, 7))
+    expected = policy.log_prob(theta[None], obs[None, 0], actions[None, 0], sigma)[0]
     with jax.enable_x64(True):
-        got = np.asarray(jax_log_prob(policy, jax.numpy.asarray(theta), jax.numpy.asarray(obs),
-                                      jax.numpy.asarray(actions), sigma))
+        jnp = jax.numpy
+        got = np.asarray(policy.log_prob(jnp.asarray(theta), jnp.asarray(obs[0]), jnp.asarray(actions[0]), sigma,
+                                         xp=jnp))
+        thetas = np.stack([theta, 0.5 * theta])
+        batched = np.asarray(policy.log_prob(jnp.asarray(thetas), jnp.asarray(obs), jnp.asarray(actions), sigma,
+                                             xp=jnp))
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(batched, policy.log_prob(thetas, obs, actions, sigma), rtol=1e-12, atol=1e-12)
+    if name in ("learned_std", "softmax", "softmax_one_hot"):  # entropies that depend on θ
+        args = () if name == "learned_std" else (obs,)
+        with jax.enable_x64(True):
+            ent = np.asarray(policy.entropy(jax.numpy.asarray(thetas), *map(jax.numpy.asarray, args), xp=jax.numpy))
+        np.testing.assert_allclose(ent, policy.entropy(thetas, *args), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("name, tau", [("linear_gaussian", 0.0), ("learned_std", 0.3), ("softmax", 0.0),
