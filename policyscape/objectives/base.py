@@ -15,7 +15,9 @@ declares its extension points (``GradientTransformationExtraArgs`` beside
 - :class:`StochasticObjective`: Monte Carlo values; ``evaluate(thetas, seed=None)`` takes a seed
   (default: the objective's ``seed``), which is what noise measurement and unpadded chunking need;
 - :class:`DifferentiableObjective`: exact ``grad``, ``hvp`` (Hessian-vector product) and
-  ``hessian``, which the Hessian spectra need.
+  ``hessian``, which the Hessian spectra need;
+- :class:`PolicyObjective`: θ is the flat parameter vector of ``policy``, whose ``layout``
+  (``policies.layout``) says where each weight lives, which filter normalization needs.
 
 Exact tabular, toy and supervised objectives are differentiable (they subclass
 :class:`JaxObjective` and get float64 autodiff); sampled objectives are stochastic.
@@ -110,6 +112,13 @@ class DifferentiableObjective(Objective):
     @abc.abstractmethod
     def hessian(self, theta) -> np.ndarray:
         """∇²J(θ) → [n, n] (dense)."""
+
+
+class PolicyObjective(Objective):
+    """An objective of a policy's parameters: ``policy.layout`` (a ``policies.layout.Layout`` of size n)
+    names the parameter groups of θ and their filters."""
+
+    policy: object
 
 
 class JaxObjective(DifferentiableObjective):

@@ -45,7 +45,7 @@ import numpy as np
 from policyscape._jax import float64
 from policyscape.envs.tabular import TabularMDP
 from policyscape.errors import InputError
-from policyscape.objectives.base import JaxObjective, as_theta_batch
+from policyscape.objectives.base import JaxObjective, PolicyObjective, as_theta_batch
 from policyscape.objectives.linear_solve import lu_solve_pair, solve_diagonally_dominant
 from policyscape.policies.softmax import TabularSoftmaxPolicy, check_mix, entropy
 
@@ -165,7 +165,7 @@ def _terms_numpy(thetas, P, R, p0, nonterminal, gamma, policy, mix) -> tuple[np.
     return np.einsum("bs,bs->b", d, r_pi), np.einsum("bs,bs->b", d, H), mean_entropy
 
 
-class ExactObjective(JaxObjective):
+class ExactObjective(JaxObjective, PolicyObjective):
     """``J(θ; τ, c)`` of a tabular MDP under a linear softmax policy (module docstring).
 
     ``evaluate(thetas [B, n])`` returns numpy arrays ``value``, ``return``, ``entropy``

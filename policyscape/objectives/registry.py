@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from policyscape.errors import InputError
-from policyscape.objectives.base import Objective, StochasticObjective, as_theta_batch
+from policyscape.objectives.base import Objective, PolicyObjective, StochasticObjective, as_theta_batch
 
 #: Time limit of sampled episodes on tabular MDPs (which have none): γ^T ≤ 1e-6 truncates at
 #: most 1e-6 · max|r| / (1 − γ) of the discounted return.
@@ -141,16 +141,20 @@ def _sampled(env_id: str, s: Sampling) -> Objective:
     return TabularLayout(inner, mdp.num_states, mdp.num_actions)
 
 
-class TabularLayout(StochasticObjective):
+class TabularLayout(StochasticObjective, PolicyObjective):
     """A sampled objective of a tabular id that takes θ in the exact objective's layout.
 
-    ``policies.softmax`` stores θ[a·S + s] = W[a, s] (torch's order), the sampled
-    ``LinearSoftmax`` θ[s·A + a] = W[a, s]; this wrapper transposes, so the same checkpoint is
-    evaluated exactly or by sampling. Everything else is the wrapped objective's.
+    ``policy`` is the exact objective's :class:`~policyscape.policies.softmax.TabularSoftmaxPolicy`
+    (weight [A, S], bias [A]); the wrapped objective samples with its ``LinearSoftmax`` (weight
+    [S, A]), and θ is mapped between the two through their layout objects
+    (``TabularSoftmaxPolicy.to_linear_softmax``), so the same checkpoint is evaluated exactly or
+    by sampling. Everything else is the wrapped objective's.
     """
 
     def __init__(self, inner, num_states: int, num_actions: int) -> None:
-        self.inner, self.S, self.A = inner, num_states, num_actions
+        from policyscape.policies.softmax import TabularSoftmaxPolicy
+
+        self.inner, self.policy = inner, TabularSoftmaxPolicy(num_states, num_actions)
         self.fields, self.name, self.seed = inner.fields, inner.name, inner.seed
 
     @property
@@ -158,9 +162,7 @@ class TabularLayout(StochasticObjective):
         return self.inner.num_params
 
     def to_sampled_layout(self, thetas) -> np.ndarray:
-        t = as_theta_batch(thetas, self.num_params)
-        W = t[:, : self.A * self.S].reshape(-1, self.A, self.S)
-        return np.concatenate([W.transpose(0, 2, 1).reshape(t.shape[0], -1), t[:, self.A * self.S :]], axis=1)
+        return self.policy.to_linear_softmax(as_theta_batch(thetas, self.num_params))
 
     def evaluate(self, thetas, seed=None) -> dict:
         return self.inner.evaluate(self.to_sampled_layout(thetas), seed=seed)

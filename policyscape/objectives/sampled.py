@@ -52,7 +52,7 @@ import numpy as np
 
 from policyscape.envs.rollout import Rollouts, episode_streams, mean_stderr
 from policyscape.errors import InputError
-from policyscape.objectives.base import StochasticObjective
+from policyscape.objectives.base import PolicyObjective, StochasticObjective
 from policyscape.policies.continuous import LinearSoftmax, check_sigma, default_policy_kind, make_policy
 
 FIELDS = ("value", "value_stderr", "return", "return_stderr", "discounted_return", "discounted_stderr", "env_steps",
@@ -90,7 +90,7 @@ def episode_seed_sequence(seed, k: int, b: int | None = None) -> tuple[int, np.r
 # --------------------------------------------------------------------------- the objective
 
 
-class SampledObjective(StochasticObjective):
+class SampledObjective(StochasticObjective, PolicyObjective):
     """Monte Carlo return of ``policy_kind`` on ``env_id`` for a batch of θ (module docstring).
 
     Args:

@@ -149,28 +149,34 @@ def reinforce_gradient(policy, theta, obs, actions, weights, mask, sigma=None, e
     the fixed σ of Gaussian kinds (``None`` for softmax or the learned σ). The entropy bonus
     τ = ``entropy`` applies to ``linear_gaussian_learned_std`` with learned σ only, where
     ``H = Σ_j (log σ_j + ½ log 2πe)``. JAX autodiff of ``policy.log_prob(…, xp=jax.numpy)``, in float64.
+
+    Batched (as training calls it): theta [B, n] with a leading B on every other argument → [B, n],
+    one gradient per row.
     """
     import jax
     import jax.numpy as jnp
 
     sigma = _check_sigma_for(policy, sigma)
     theta = np.asarray(theta, dtype=np.float64)
-    if theta.shape != (policy.num_params,):
-        raise InputError(f"theta must have shape [{policy.num_params}], got {theta.shape}")
+    lead = theta.shape[:-1]
+    if theta.shape[-1:] != (policy.num_params,) or len(lead) > 1:
+        raise InputError(f"theta must have shape [{policy.num_params}] or [B, {policy.num_params}], got {theta.shape}")
     weights = np.asarray(weights, dtype=np.float64)
     mask = np.asarray(mask).astype(bool)
-    if weights.ndim != 2 or weights.shape != mask.shape:
-        raise InputError(f"weights and mask must have the same shape [N, T], got {weights.shape} and {mask.shape}")
-    if np.shape(obs)[:2] != weights.shape or np.shape(actions)[:2] != weights.shape:
+    if weights.ndim != 2 + len(lead) or weights.shape != mask.shape or weights.shape[:len(lead)] != lead:
+        raise InputError(f"weights and mask must have the same shape [{'B, ' if lead else ''}N, T], "
+                         f"got {weights.shape} and {mask.shape}")
+    if np.shape(obs)[:weights.ndim] != weights.shape or np.shape(actions)[:weights.ndim] != weights.shape:
         raise InputError(f"obs {np.shape(obs)} and actions {np.shape(actions)} must start with "
-                         f"[N, T] = {weights.shape}")
-    valid = np.ones(weights.shape[0], dtype=bool) if valid is None else np.asarray(valid).astype(bool)
-    if valid.shape != weights.shape[:1]:
-        raise InputError(f"valid must have shape [N] = {weights.shape[:1]}, got {valid.shape}")
-    single, _ = _grad_fns(policy, sigma)
+                         f"the shape of weights {weights.shape}")
+    valid = np.ones(weights.shape[:-1], dtype=bool) if valid is None else np.asarray(valid).astype(bool)
+    if valid.shape != weights.shape[:-1]:
+        raise InputError(f"valid must have shape {weights.shape[:-1]} (episodes), got {valid.shape}")
+    single, batched = _grad_fns(policy, sigma)
     with jax.enable_x64(True):
-        g = single(jnp.asarray(theta), jnp.asarray(obs, dtype=jnp.float64), jnp.asarray(actions), jnp.asarray(weights),
-                   jnp.asarray(mask), jnp.asarray(valid), jnp.float64(entropy))
+        g = (batched if lead else single)(jnp.asarray(theta), jnp.asarray(obs, dtype=jnp.float64), jnp.asarray(actions),
+                                          jnp.asarray(weights), jnp.asarray(mask), jnp.asarray(valid),
+                                          jnp.float64(entropy))
         return np.asarray(g)
 
 
@@ -327,7 +333,6 @@ def _train(config: ReinforceConfig, rollouts: Rollouts, policy, progress) -> Rei
     lr = config.lr if config.lr_decay == 1.0 else (lambda count: config.lr * config.lr_decay ** count)
     opt = OPTIMIZERS[config.optimizer](lr)
     opt_state = opt.init(jnp.asarray(params))
-    _, grad_fn = _grad_fns(policy, sigma)
     eval_seeds = [np.random.SeedSequence(config.seed, spawn_key=(1, k)) for k in range(config.eval_episodes)]
 
     curves: dict[str, list] = {name: [] for name in CURVE_NAMES}
@@ -361,9 +366,8 @@ def _train(config: ReinforceConfig, rollouts: Rollouts, policy, progress) -> Rei
             break
         used = batch.mask & valid[..., None]
         weights = standardized_returns_to_go(batch.rewards, used, config.discount, config.baseline)
-        grads = grad_fn(jnp.asarray(params), jnp.asarray(batch.obs), jnp.asarray(batch.actions), jnp.asarray(weights),
-                        jnp.asarray(used), jnp.asarray(valid), jnp.float64(config.entropy))
-        updates, opt_state = opt.update(-grads, opt_state, jnp.asarray(params))  # ascent
+        grads = reinforce_gradient(policy, params, batch.obs, batch.actions, weights, used, sigma, config.entropy, valid)
+        updates, opt_state = opt.update(-jnp.asarray(grads), opt_state, jnp.asarray(params))  # ascent
         params = np.asarray(jnp.asarray(params) + updates, dtype=np.float64)
         env_steps += batch.steps.sum(axis=1)
         nonfinite += batch.nonfinite.sum(axis=1)

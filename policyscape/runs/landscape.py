@@ -20,8 +20,13 @@ from policyscape.landscape import interpolate as interp
 from policyscape.landscape import perturb as pert
 from policyscape.landscape import plane as pl
 from policyscape.landscape.directions import check_directions, filter_normalized, gaussian_directions
-from policyscape.objectives.base import DifferentiableObjective, Objective, StochasticObjective, as_theta_batch
-from policyscape.objectives.exact import ExactObjective
+from policyscape.objectives.base import (
+    DifferentiableObjective,
+    Objective,
+    PolicyObjective,
+    StochasticObjective,
+    as_theta_batch,
+)
 from policyscape.runs.executor import Executor, chunk_evaluator
 from policyscape.runs.rundir import RunDir
 from policyscape.runs.store import PointStore, evaluate_points
@@ -39,12 +44,12 @@ class Point:
 
 
 def parameter_groups(objective: Objective) -> list[np.ndarray]:
-    """Filters for filter normalization: one per action (softmax weights) plus the bias; else one group."""
-    n = objective.num_params
-    if isinstance(objective, ExactObjective):  # policies.softmax's layout: W [A, S] row by row, then b [A]
-        S, A = objective.policy.num_states, objective.policy.num_actions
-        return [np.arange(a * S, (a + 1) * S) for a in range(A)] + [np.arange(A * S, A * S + A)]
-    return [np.arange(n)]
+    """Filters for filter normalization: those of the objective's policy layout (``policy.layout.filter_groups``:
+    one per output unit of each weight matrix, each bias and log σ a group of its own; the tabular softmax:
+    one per action plus the bias); objectives of no policy (toy, supervised): one group."""
+    if isinstance(objective, PolicyObjective):
+        return objective.policy.layout.filter_groups()
+    return [np.arange(objective.num_params)]
 
 
 def make_directions(objective: Objective, theta0: np.ndarray, num: int, seed: int, normalization: str) -> np.ndarray:
