@@ -30,7 +30,8 @@ numbers) or ``[B, E]`` (one per pair), of ``numpy.random.SeedSequence``:
    the log-probability of the raw sample, as the paper's code);
 3. one backend step of the still-running pairs (``active``). An episode ends on termination, at
    the time limit, or when the environment returns a NaN/inf reward or observation: that step's
-   reward is dropped, the episode stops and is flagged ``nonfinite``. Everything that reduces
+   reward is dropped, the episode stops and is flagged ``nonfinite`` (its observation is zeroed
+   so that the later batched policy calls see finite inputs). Everything that reduces
    episodes (mean returns, REINFORCE's weights and gradient) leaves flagged episodes out and
    counts them, so evaluation and training treat a broken simulator alike.
 
@@ -315,6 +316,9 @@ class Rollouts:
             obs = np.asarray(obs)
             bad = active & ~(np.isfinite(r) & np.isfinite(obs.reshape(N, -1)).all(axis=1))
             nonfinite |= bad
+            if nonfinite.any():  # stopped rows: keep non-finite values out of the next policy call
+                obs = obs.copy()
+                obs[nonfinite] = 0
             r = np.where(active & ~bad, r, 0.0)
             if record:
                 rec_rew[:, t] = r

@@ -167,19 +167,25 @@ class SampledObjective(StochasticObjective, PolicyObjective):
         (seed, θ) give equal results.
         """
         thetas = self._check_thetas(thetas)
-        seed = self.seed if seed is None else _check_seed(seed)
-        B, E = thetas.shape[0], self.episodes
+        seeds = self.episode_seeds(thetas.shape[0], self.seed if seed is None else seed)
+        return self.reduce(self.engine.run(self.policy, thetas, seeds, sigma=self.sigma, discount=self.discount))
+
+    def episode_seeds(self, num_thetas: int, seed) -> list:
+        """The ``SeedSequence`` of every episode of :meth:`evaluate` (module docstring): ``[E]`` with
+        common random numbers, else ``[num_thetas][E]``."""
+        seed, E = _check_seed(seed), self.episodes
         if self.crn:
-            seeds = [episode_sequence(seed, k) for k in range(E)]
-        else:
-            seeds = [[episode_sequence(seed, k, b) for k in range(E)] for b in range(B)]
-        ep = self.engine.run(self.policy, thetas, seeds, sigma=self.sigma, discount=self.discount)
-        valid = ep.valid
-        ret, ret_se = mean_stderr(ep.returns, valid)
-        disc, disc_se = mean_stderr(ep.discounted_returns, valid)
+            return [episode_sequence(seed, k) for k in range(E)]
+        return [[episode_sequence(seed, k, b) for k in range(E)] for b in range(num_thetas)]
+
+    def reduce(self, episodes) -> dict[str, np.ndarray]:
+        """:class:`~policyscape.envs.rollout.Episodes` [B, E] → the dict of [B] arrays of :meth:`evaluate`."""
+        valid = episodes.valid
+        ret, ret_se = mean_stderr(episodes.returns, valid)
+        disc, disc_se = mean_stderr(episodes.discounted_returns, valid)
         return {
             "value": ret, "value_stderr": ret_se, "return": ret.copy(), "return_stderr": ret_se.copy(),
             "discounted_return": disc, "discounted_stderr": disc_se,
-            "env_steps": ep.steps.sum(axis=1),
+            "env_steps": episodes.steps.sum(axis=1),
             "nonfinite_episodes": (~valid).sum(axis=1),
         }

@@ -311,9 +311,14 @@ def train_reinforce(config: ReinforceConfig, progress: Callable[[int], None] | N
         rollouts.close()
 
 
-def _batch_seeds(seed: int, update: int, rows: int, episodes: int) -> list:
+def training_seeds(seed: int, update: int, rows: int, episodes: int) -> list:
     """Episode k of seed-row b in the training batch of update u: ``SeedSequence(seed, spawn_key=(0, u, b, k))``."""
     return [[np.random.SeedSequence(seed, spawn_key=(0, update, b, k)) for k in range(episodes)] for b in range(rows)]
+
+
+def evaluation_seeds(seed: int, episodes: int) -> list:
+    """Episode k of every deterministic evaluation (all seed-rows alike): ``SeedSequence(seed, spawn_key=(1, k))``."""
+    return [np.random.SeedSequence(seed, spawn_key=(1, k)) for k in range(episodes)]
 
 
 def _train(config: ReinforceConfig, rollouts: Rollouts, policy, progress) -> ReinforceResult:
@@ -333,7 +338,7 @@ def _train(config: ReinforceConfig, rollouts: Rollouts, policy, progress) -> Rei
     lr = config.lr if config.lr_decay == 1.0 else (lambda count: config.lr * config.lr_decay ** count)
     opt = OPTIMIZERS[config.optimizer](lr)
     opt_state = opt.init(jnp.asarray(params))
-    eval_seeds = [np.random.SeedSequence(config.seed, spawn_key=(1, k)) for k in range(config.eval_episodes)]
+    eval_seeds = evaluation_seeds(config.seed, config.eval_episodes)
 
     curves: dict[str, list] = {name: [] for name in CURVE_NAMES}
     checkpoints: dict[int, np.ndarray] = {}
@@ -341,7 +346,7 @@ def _train(config: ReinforceConfig, rollouts: Rollouts, policy, progress) -> Rei
     nonfinite = np.zeros(B, dtype=np.int64)
     for u in range(config.updates + 1):
         # the final batch is only evaluated; a softmax policy's entropy needs its states
-        batch = rollouts.run(policy, params, _batch_seeds(config.seed, u, B, E), sigma=sigma,
+        batch = rollouts.run(policy, params, training_seeds(config.seed, u, B, E), sigma=sigma,
                              record=u < config.updates or discrete)
         valid = batch.valid
         if u % config.eval_every == 0 or u == config.updates:
