@@ -16,12 +16,6 @@ from policyscape.policies.continuous import LinearSoftmax
 GRID = "policyscape/SymmetricGridworld-v0"
 
 
-def exact_to_sampled_theta(theta_exact: np.ndarray, S: int, A: int) -> np.ndarray:
-    """Exact (torch-style) layout θ[a·S + s] = W[a, s], then b[A]  →  LinearSoftmax θ[s·A + a] = W[s, a], then b."""
-    W_as = theta_exact[: A * S].reshape(A, S)
-    return np.concatenate([W_as.T.ravel(), theta_exact[A * S :]])
-
-
 def test_tabular_sampled_agrees_with_exact():
     mdp = make_tabular(GRID)
     S, A = mdp.num_states, mdp.num_actions
@@ -33,7 +27,7 @@ def test_tabular_sampled_agrees_with_exact():
 
     obj = SampledObjective(GRID, episodes=400, discount=mdp.gamma, max_steps=3000, seed=1)
     assert isinstance(obj.policy, LinearSoftmax) and obj.policy.one_hot  # default kind follows Discrete
-    thetas = np.stack([exact_to_sampled_theta(t, S, A) for t in thetas_exact])
+    thetas = ExactObjective(mdp).policy.to_linear_softmax(thetas_exact)  # the same policies, sampled layout
     out = obj.evaluate(thetas)
     assert set(out) == set(FIELDS) and all(v.shape == (4,) for v in out.values())
     # truncation at 3000 steps: every episode ended by termination (no truncation bias)
