@@ -76,13 +76,13 @@ def bench_objective(obj: SampledObjective, thetas: np.ndarray, seed: int) -> tup
 
 
 def record(obj: SampledObjective, thetas: np.ndarray, seed: int) -> Recorder:
-    saved = obj._get_backend(thetas.shape[0] * obj.episodes)
+    saved = obj.engine.backend(thetas.shape[0] * obj.episodes)
     rec = Recorder(saved)
-    obj._backend = rec
+    obj.engine.use_backend(rec)
     try:
         obj.evaluate(thetas, seed=seed)
     finally:
-        obj._backend = saved
+        obj.engine.use_backend(saved)
     return rec
 
 
@@ -209,7 +209,7 @@ def main() -> None:
     obj = SampledObjective(ENV_ID, sigma=SIGMA, episodes=E, max_steps=T, seed=seed)
     obj.evaluate(thetas[:1])   # warm-up: imports
     obj1 = SampledObjective(ENV_ID, sigma=SIGMA, episodes=E, max_steps=T, seed=seed)
-    obj1._backend = BatchedLocomotion(ENV_ID, N, num_threads=1, max_episode_steps=T)   # one core
+    obj1.engine.use_backend(BatchedLocomotion(ENV_ID, N, num_threads=1, max_episode_steps=T))   # one core
     t0 = time.perf_counter()
     rec = record(obj, thetas, seed)   # builds the backend for N envs; records actions + masks
     print(f"  (recording run: {sum(int(m.sum()) for _, m in rec.log)} steps, "
@@ -273,7 +273,7 @@ def main() -> None:
     alpha = 0.1
     pts = np.concatenate([THETA_STAR + alpha * d, THETA_STAR - alpha * d])
     red = SampledObjective(ENV_ID, sigma=SIGMA, episodes=red_eps, max_steps=1000, seed=seed)
-    red._get_backend(len(pts) * red_eps)   # build the backend outside the timing
+    red.engine.backend(len(pts) * red_eps)   # build the backend outside the timing
     t0 = time.perf_counter()
     out = red.evaluate(pts, seed=seed + 1)
     t_red = time.perf_counter() - t0

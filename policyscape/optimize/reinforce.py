@@ -294,15 +294,18 @@ class ReinforceResult:
         return out
 
 
-def train_reinforce(config: ReinforceConfig, progress: Callable[[int], None] | None = None) -> ReinforceResult:
+def train_reinforce(config: ReinforceConfig, progress: Callable[[int], None] | None = None,
+                    backend: str = "auto") -> ReinforceResult:
     """Train ``config.seeds`` policies by REINFORCE (module docstring); float64 throughout.
 
-    ``progress(n)`` is called after every update with n = 1.
+    ``progress(n)`` is called after every update with n = 1. ``backend``: ``"auto"`` (the batched
+    backend of the id where there is one) or ``"gym"`` (the Gymnasium loop; the same numbers,
+    slower: for benchmarks), see ``envs.rollout.make_backend``.
     """
     import jax
 
     config.validate()
-    rollouts = Rollouts(config.env, config.max_steps)
+    rollouts = Rollouts(config.env, config.max_steps, backend=backend)
     policy = make_policy(config.policy_kind, rollouts.observation_space, rollouts.action_space)
     try:
         with jax.enable_x64(True):

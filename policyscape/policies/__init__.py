@@ -1,5 +1,6 @@
-"""Policy parameterizations: flat θ ↔ action distributions."""
+"""Policy parameterizations: flat θ ↔ action distributions, each with a layout object (``layout.py``)."""
 
+from policyscape.policies.layout import Group, Layout
 from policyscape.policies.softmax import TabularSoftmaxPolicy, entropy
 
-__all__ = ["TabularSoftmaxPolicy", "entropy"]
+__all__ = ["Group", "Layout", "TabularSoftmaxPolicy", "entropy"]

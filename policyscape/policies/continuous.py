@@ -1,12 +1,19 @@
-"""Policies for sampled objectives on Gymnasium environments: flat θ, batched numpy forward passes.
+"""Policies for sampled objectives on Gymnasium environments: flat θ, batched forward passes.
 
 Every policy is a NamedTuple of shapes with pure methods. A batch is ``thetas [B, n]``
 (one row per parameter vector) acting on ``obs [B, E, obs_dim]`` (E episodes per θ, all
-stepping in lockstep). Each layer is ONE batched matmul over B (``np.matmul`` of
+stepping in lockstep). Each layer is ONE batched matmul over B (``matmul`` of
 ``[B, E, in] @ [B, in, out]``, i.e. ``einsum('bei,bio->beo')``); there is no Python loop
-over B or E. Numpy only (float64), for the rollout hot path.
+over B or E.
 
-Layouts of θ (all matrices row-major, ``W[i, j]`` = weight from input i to output j)::
+Each policy's forward pass (``mean`` / ``logits``), ``log_prob`` and ``entropy`` are written
+once and take the array namespace ``xp``: numpy (the default: inputs validated, float64; the
+rollout hot path) or ``jax.numpy`` (inputs used as they are, any leading batch axes, e.g. one
+θ [n] with obs [N, T, D]; REINFORCE differentiates them with ``jax.grad``). Sampling (``act``,
+``mode``) is numpy only.
+
+Layouts of θ (all matrices row-major, ``W[i, j]`` = weight from input i to output j), each
+also a layout object, ``policy.layout`` (``policies.layout``: named groups ↔ θ, filters)::
 
     LinearGaussian(obs_dim=D, act_dim=K), n = D·K + K
         θ[i·K + j]   = W[i, j]        W [D, K]
