@@ -18,16 +18,17 @@ GRID = "policyscape/SymmetricGridworld-v0"
 
 def test_tabular_sampled_agrees_with_exact():
     mdp = make_tabular(GRID)
-    S, A = mdp.num_states, mdp.num_actions
+    exact_objective = ExactObjective(mdp)
+    layout = exact_objective.policy.layout
     rng = np.random.default_rng(0)
-    thetas_exact = rng.normal(0.0, 0.5, (3, A * S + A))
-    thetas_exact[:, A * S :] += np.array([0.0, 1.0, 0.0, 1.0])  # lean right/down: short episodes
-    thetas_exact = np.vstack([thetas_exact, np.zeros(A * S + A)])  # and the uniform policy
-    exact = ExactObjective(mdp).evaluate(thetas_exact)["return"]
+    thetas_exact = rng.normal(0.0, 0.5, (3, layout.size))
+    thetas_exact[:, layout.slices()["bias"]] += np.array([0.0, 1.0, 0.0, 1.0])  # lean right/down: short episodes
+    thetas_exact = np.vstack([thetas_exact, np.zeros(layout.size)])  # and the uniform policy
+    exact = exact_objective.evaluate(thetas_exact)["return"]
 
     obj = SampledObjective(GRID, episodes=400, discount=mdp.gamma, max_steps=3000, seed=1)
     assert isinstance(obj.policy, LinearSoftmax) and obj.policy.one_hot  # default kind follows Discrete
-    thetas = ExactObjective(mdp).policy.to_linear_softmax(thetas_exact)  # the same policies, sampled layout
+    thetas = exact_objective.policy.to_linear_softmax(thetas_exact)  # the same policies, sampled layout
     out = obj.evaluate(thetas)
     assert set(out) == set(FIELDS) and all(v.shape == (4,) for v in out.values())
     # truncation at 3000 steps: every episode ended by termination (no truncation bias)
