@@ -45,9 +45,6 @@ Section 3.2); the policy's noise is added before clipping.
 
 from __future__ import annotations
 
-import math
-from typing import Protocol
-
 import numpy as np
 
 from policyscape.envs.rollout import Rollouts, episode_streams, mean_stderr

@@ -43,7 +43,7 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Literal, NamedTuple
+from typing import Literal
 
 import numpy as np
 
