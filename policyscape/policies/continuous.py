@@ -43,6 +43,7 @@ code, REINFORCE uses the log-probability of the **unclipped** sample
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -166,6 +167,7 @@ def _zeros(num: int, n: int) -> np.ndarray:
 # --------------------------------------------------------------------------- linear Gaussian
 
 
+@functools.cache
 def _linear_layout(D: int, K: int, *extra: Group) -> Layout:
     return Layout((Group("weight", (D, K), filter_axis=1), Group("bias", (K,)), *extra))
 
@@ -463,9 +465,7 @@ class MLPGaussian(NamedTuple):
     @property
     def layout(self) -> Layout:
         """Per layer l: weight_l [in, out] (one filter per output unit), then bias_l [out]."""
-        s = self.sizes
-        return Layout(tuple(g for i in range(len(s) - 1) for g in (Group(f"weight_{i}", (s[i], s[i + 1]), filter_axis=1),
-                                                                   Group(f"bias_{i}", (s[i + 1],)))))
+        return _mlp_layout(self.sizes)
 
     @property
     def num_params(self) -> int:
@@ -526,6 +526,12 @@ class MLPGaussian(NamedTuple):
     act = _GaussianMethods.act
     log_prob = _GaussianMethods.log_prob
     entropy = _GaussianMethods.entropy
+
+
+@functools.cache
+def _mlp_layout(s: tuple[int, ...]) -> Layout:
+    return Layout(tuple(g for i in range(len(s) - 1) for g in (Group(f"weight_{i}", (s[i], s[i + 1]), filter_axis=1),
+                                                               Group(f"bias_{i}", (s[i + 1],)))))
 
 
 # --------------------------------------------------------------------------- factory

@@ -20,6 +20,7 @@ weights form one filter. A group without a filter axis (a bias, a log σ) is one
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from typing import NamedTuple
@@ -58,11 +59,7 @@ class Layout(NamedTuple):
 
     def slices(self) -> dict[str, slice]:
         """Where each group lives in θ: ``{name: slice(start, stop)}``."""
-        out, start = {}, 0
-        for g in self.groups:
-            out[g.name] = slice(start, start + g.size)
-            start += g.size
-        return out
+        return dict(_slices(self))
 
     def indices(self, name: str) -> np.ndarray:
         """Indices into θ of group ``name``, shaped like the group: ``[*shape]`` ints."""
@@ -76,7 +73,7 @@ class Layout(NamedTuple):
         if theta.shape[-1:] != (self.size,):
             raise InputError(f"theta has length {theta.shape[-1:]}, expected {self.size} ({self.describe()})")
         lead = theta.shape[:-1]
-        return {g.name: theta[..., sl].reshape(*lead, *g.shape) for g, sl in zip(self.groups, self.slices().values())}
+        return {g.name: theta[..., sl].reshape(*lead, *g.shape) for g, sl in zip(self.groups, _slices(self).values())}
 
     def ravel(self, params: Mapping, xp=np):
         """``{name: [..., *shape]}`` (every group, any order) → θ ``[..., n]``; ``xp``: numpy or jax.numpy."""
@@ -111,3 +108,12 @@ class Layout(NamedTuple):
         """E.g. ``weight [11, 3] + bias [3] = 36``."""
         terms = " + ".join(f"{g.name} {list(g.shape)}" for g in self.groups)
         return f"{terms} = {self.size}"
+
+
+@functools.cache
+def _slices(layout: Layout) -> dict[str, slice]:
+    out, start = {}, 0
+    for g in layout.groups:
+        out[g.name] = slice(start, start + g.size)
+        start += g.size
+    return out

@@ -67,7 +67,7 @@ def _example(policy, rng, shape):
 
 
 @pytest.mark.parametrize("name", list(_policies()))
-def test_jax_log_prob_equals_numpy(name):
+def test_log_prob_numpy_and_jax_agree(name):
     """The one log-prob of each policy, run with xp = jax.numpy (one θ, as REINFORCE's autodiff
     calls it, and a batch) and with xp = numpy (validated, batched)."""
     import jax
