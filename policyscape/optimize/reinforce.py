@@ -19,7 +19,8 @@ Non-finite values: an episode in which the environment returns a NaN/inf reward 
 stops there (the engine's rule, the same as in evaluation) and is left out of the update: out of
 the standardization of step 2, and out of the sum and the count E of step 3 (E is the number of
 finite episodes of that seed's batch; none finite: no step). The curve ``nonfinite_episodes``
-counts the training episodes left out before each evaluated θ; the returns of the curves are
+(``ReinforceResult.curves``; the total is in a run's summary.json) counts the training episodes
+left out before each evaluated θ; the returns of the curves are
 means over finite episodes (``envs.rollout.mean_stderr``).
 
 Log-probabilities are those of the **unclipped** Gaussian sample; the environment sees the
@@ -54,7 +55,9 @@ from policyscape.policies.continuous import POLICY_KINDS, LinearGaussianLearnedS
 
 BASELINES = ("none", "mean")
 CURVE_NAMES = ("update", "env_steps", "return", "return_stderr", "deterministic_return",
-               "deterministic_stderr", "entropy", "nonfinite_episodes")
+               "deterministic_stderr", "entropy")
+#: Curves kept in ``ReinforceResult.curves`` but not in the rows of ``curves.csv`` (its columns stay as they were).
+EXTRA_CURVES = ("nonfinite_episodes",)
 _INT_CURVES = ("update", "env_steps", "nonfinite_episodes")
 
 
@@ -268,7 +271,8 @@ class ReinforceResult:
     ``env_steps``: training env steps spent before that θ; ``entropy``: the policy's entropy
     (Gaussian: of N(·, σ²I); softmax: mean per-state entropy over the batch's visited states);
     ``nonfinite_episodes``: training episodes left out (non-finite reward or observation) before
-    that θ. Returns are means over the finite episodes.
+    that θ (not a column of ``rows()``; ``runs.training`` puts the total in summary.json). Returns are
+    means over the finite episodes.
     """
 
     config: ReinforceConfig
@@ -343,7 +347,7 @@ def _train(config: ReinforceConfig, rollouts: Rollouts, policy, progress) -> Rei
     opt_state = opt.init(jnp.asarray(params))
     eval_seeds = evaluation_seeds(config.seed, config.eval_episodes)
 
-    curves: dict[str, list] = {name: [] for name in CURVE_NAMES}
+    curves: dict[str, list] = {name: [] for name in CURVE_NAMES + EXTRA_CURVES}
     checkpoints: dict[int, np.ndarray] = {}
     env_steps = np.zeros(B, dtype=np.int64)
     nonfinite = np.zeros(B, dtype=np.int64)

@@ -184,6 +184,7 @@ def run_reinforce_training(config, out: Path | str, show_progress: bool = True, 
         "final_deterministic_return": final["deterministic_return"],
         "mean_final_deterministic_return": float(np.mean(final["deterministic_return"])),
         "env_steps": float(np.max(result.curves["env_steps"])),
+        "nonfinite_episodes": int(result.curves["nonfinite_episodes"][-1].sum()),  # left out of training
         "train_seconds": seconds,
     }
     run.write_json("summary.json", summary)
