@@ -116,7 +116,7 @@ def exact_policy_gradient(
     """
     log_pi, H, r_pi, M = _policy_quantities(theta, P, R, nonterminal, gamma, policy, mix)
     V, d = lu_solve_pair(M, r_pi + tau * H, p0)
-    log_sigma = log_pi if mix == 0.0 else jax.nn.log_softmax(policy.logits(theta), axis=-1)
+    log_sigma = log_pi if mix == 0.0 else policy.log_probs(theta)
     sigma = jnp.exp(log_sigma)
     Q = R + gamma * jnp.einsum("sat,t->sa", P, V)
     X = Q - tau * log_pi * nonterminal[:, None]
@@ -147,13 +147,8 @@ def _terms_batch(thetas, P, R, p0, nonterminal, gamma, *, policy, mix):
 
 def _terms_numpy(thetas, P, R, p0, nonterminal, gamma, policy, mix) -> tuple[np.ndarray, ...]:
     """:func:`exact_terms` of a batch θ [B, n] in numpy → (return, discounted entropy, mean entropy) [B]."""
-    S, A, B = policy.num_states, policy.num_actions, thetas.shape[0]
-    logits = policy.logits(thetas)  # [B, S, A]
-    z = logits - logits.max(axis=-1, keepdims=True)
-    log_pi = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
-    if mix != 0.0:
-        with np.errstate(divide="ignore"):  # mix = 1: log(1 − c) = −inf, as in policies.softmax
-            log_pi = np.logaddexp(np.log1p(-mix) + log_pi, np.log(mix / A))
+    S, B = policy.num_states, thetas.shape[0]
+    log_pi = policy.log_probs(thetas, mix, xp=np)  # [B, S, A]
     pi = np.exp(log_pi)
     H = -np.einsum("bsa,bsa->bs", pi, log_pi) * nonterminal
     r_pi = np.einsum("bsa,sa->bs", pi, R)

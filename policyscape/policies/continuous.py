@@ -149,7 +149,7 @@ def _gaussian_log_prob(xp, mean, log_sigma, actions):
     return xp.sum(-0.5 * z * z - log_sigma - _HALF_LOG_2PI, axis=-1)
 
 
-def _constant(xp, x):
+def constant(xp, x):
     """``x`` with no gradient flowing through it (JAX's ``stop_gradient``); numpy: ``x`` itself."""
     if xp is np:
         return x
@@ -398,7 +398,7 @@ class LinearSoftmax(NamedTuple):
     def log_probs(self, thetas, obs, xp=np):
         """log π(·|s) [B, E, A] (stable log-softmax; in JAX the shift is a constant, as in jax.nn.log_softmax)."""
         z = self.logits(thetas, obs, xp)
-        z = z - _constant(xp, z.max(axis=-1, keepdims=True))
+        z = z - constant(xp, z.max(axis=-1, keepdims=True))
         return z - xp.log(xp.sum(xp.exp(z), axis=-1, keepdims=True))
 
     def mode(self, thetas, obs) -> np.ndarray:

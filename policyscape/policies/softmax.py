@@ -26,6 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from policyscape.errors import InputError
+from policyscape.policies.continuous import LinearSoftmax, constant
 from policyscape.policies.layout import Group, Layout
 
 
@@ -52,8 +53,6 @@ class TabularSoftmaxPolicy(NamedTuple):
 
     def linear_softmax(self):
         """The sampled policy of the same family: ``LinearSoftmax(S, A, one_hot=True)``."""
-        from policyscape.policies.continuous import LinearSoftmax
-
         return LinearSoftmax(self.num_states, self.num_actions, one_hot=True)
 
     def to_linear_softmax(self, thetas) -> np.ndarray:
@@ -66,12 +65,19 @@ class TabularSoftmaxPolicy(NamedTuple):
         p = self.linear_softmax().layout.unravel(np.asarray(thetas, dtype=np.float64))
         return self.layout.ravel({"weight": p["weight"].swapaxes(-1, -2), "bias": p["bias"]})
 
-    def log_probs(self, theta: jax.Array, mix: float = 0.0) -> jax.Array:
-        """θ [n] → log π [S, A], mixed with the uniform distribution by ``mix``."""
-        log_softmax = jax.nn.log_softmax(self.logits(theta), axis=-1)
+    def log_probs(self, theta: jax.Array, mix: float = 0.0, xp=jnp) -> jax.Array:
+        """θ [..., n] → log π [..., S, A], mixed with the uniform distribution by ``mix``.
+
+        ``xp``: jax.numpy (the default; traceable, the shift of the log-softmax a constant as in
+        ``jax.nn.log_softmax``) or numpy (batched evaluation; mix = 1 gives log(1 − c) = −inf silently).
+        """
+        z = self.logits(theta)
+        z = z - constant(xp, z.max(axis=-1, keepdims=True))
+        log_softmax = z - xp.log(xp.sum(xp.exp(z), axis=-1, keepdims=True))
         if mix == 0.0:
             return log_softmax
-        return jnp.logaddexp(jnp.log1p(-mix) + log_softmax, jnp.log(mix / self.num_actions))
+        with np.errstate(divide="ignore"):
+            return xp.logaddexp(xp.log1p(-mix) + log_softmax, xp.log(mix / self.num_actions))
 
     def flatten(self, W: np.ndarray, b: np.ndarray) -> np.ndarray:
         """(W [A, S], b [A]) → θ [n]."""
