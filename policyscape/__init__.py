@@ -6,6 +6,10 @@ Start with :mod:`policyscape.api` (``exact_objective``, ``evaluate``), the MDP b
 The names below are imported on first access (``policyscape.ExactObjective``,
 ``from policyscape import train_exact``), so that ``import policyscape.cli`` does not pay
 for JAX before a command needs it.
+
+Importing the package registers every ``policyscape/`` environment id with Gymnasium (numpy and
+Gymnasium only, no JAX), so both ``import policyscape; gymnasium.make("policyscape/SymmetricGridworld-v0")``
+and ``gymnasium.make("policyscape:policyscape/SymmetricGridworld-v0")`` work.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ _EXPORTS = {
 }
 
 __all__ = list(_EXPORTS)
+
+import policyscape.envs  # noqa: E402,F401  (registers the policyscape/ ids with Gymnasium; no JAX)
 
 
 def __getattr__(name: str):
