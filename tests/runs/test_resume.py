@@ -89,21 +89,37 @@ def test_second_process_on_the_same_run_dir_is_refused(tmp_path):
     RunDir(run).create({"a": 1})  # the lock died with its process
 
 
+def _rows(points) -> int:
+    return points.read_text().count("\n") - 1 if points.exists() else 0
+
+
 def test_sigint_stops_cleanly_and_resumes(tmp_path):
+    """SIGINT once the first chunks are on disk: the run stops with 130 and resumes to the clean rows.
+
+    The run has 2401 one-point chunks and is interrupted after its first few (about 1 ms each), so
+    it cannot finish first; a run that does, or never starts writing, fails the test.
+    """
     out, clean = tmp_path / "interrupted", tmp_path / "clean"
     proc = subprocess.Popen(_perturb_cmd(out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     points = out / "points" / "perturb.csv"
-    deadline = time.time() + 60
+    deadline = time.time() + 300
+    interrupted_at = None
     while time.time() < deadline and proc.poll() is None:
-        if points.exists() and points.read_text().count("\n") > 100:
+        if _rows(points) >= 5:
+            interrupted_at = _rows(points)
             proc.send_signal(signal.SIGINT)
             break
-        time.sleep(0.02)
-    _, err = proc.communicate(timeout=60)
-    if proc.returncode == 0:
-        pytest.skip("the run finished before it could be interrupted")
-    assert proc.returncode == 130
+        time.sleep(0.005)
+    if interrupted_at is None:
+        proc.kill()
+        _, err = proc.communicate(timeout=60)
+        pytest.fail(f"could not interrupt the run: it exited with {proc.returncode} after writing {_rows(points)} "
+                    f"rows (expected it still running once 5 of 2401 rows were written); stderr: {err[-2000:]}")
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, (f"interrupted after {interrupted_at} of 2401 rows, exit code "
+                                    f"{proc.returncode}; stderr: {err[-2000:]}")
     assert "Run the same command again to resume" in err
+    assert 0 < _rows(points) < 2401
     assert subprocess.run(_perturb_cmd(out), capture_output=True).returncode == 0
     assert subprocess.run(_perturb_cmd(clean), capture_output=True).returncode == 0
     assert (out / "perturbations.csv").read_text() == (clean / "perturbations.csv").read_text()
