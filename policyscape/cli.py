@@ -350,6 +350,9 @@ def cmd_train(args: Train) -> None:
             seed=args.seed, discount=args.discount, baseline=args.baseline, entropy=args.entropy,
             eval_every=args.eval_every, eval_episodes=args.eval_episodes, max_steps=args.max_steps)
         summary = run_reinforce_training(config, args.out, show_progress=args.progress)
+        from policyscape.plots.training import plot_reinforce_run
+
+        plot_reinforce_run(args.out)
         print(f"mean final deterministic return {summary['mean_final_deterministic_return']:.4g} over {summary['seeds']} "
               f"seeds after {summary['env_steps']:.3g} environment steps")
         print(f"results: {args.out}")
@@ -358,6 +361,9 @@ def cmd_train(args: Train) -> None:
         make_tabular(args.env)  # raises the unknown-id error with suggestions
     config = ExactTrainConfig(**{f.name: getattr(args, f.name) for f in fields(ExactTrainConfig)})
     summary = run_exact_training(args.env, config, args.out, show_progress=args.progress)
+    from policyscape.plots.training import plot_training_run
+
+    plot_training_run(args.out)  # figures are drawn from the saved run
     print(
         f"{summary['frac_optimal']:.1%} of {summary['seeds']} seeds within {summary['optimal_tolerance']:g} "
         f"of the optimal return {summary['optimal_value']:.6g} (mean final return {summary['mean_final_return']:.4f})"
@@ -604,15 +610,13 @@ def cmd_envs(args: Envs) -> None:
 
 
 def cmd_plot(args: Plot) -> None:
-    from policyscape.plots.training import plot_training_run
+    from policyscape.plots.training import plot_reinforce_run, plot_training_run
     from policyscape.runs.rundir import RunDir
 
     config = RunDir(args.run).read_config()
     if config is None:
         raise InputError(f"{str(args.run)!r} is not a run directory (no config.json)")
     if config.get("command") == "train" and not config.get("exact", True):
-        from policyscape.runs.training import plot_reinforce_run
-
         paths = plot_reinforce_run(args.run)
     elif config.get("command") == "train":
         paths = plot_training_run(args.run)

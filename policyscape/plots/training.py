@@ -58,3 +58,21 @@ def plot_training_run(path: Path | str) -> list[Path]:
     run = SavedRun(path)
     summary = run.read_json("summary.json")
     return [plot_learning_curves(run, summary), plot_final_returns(run, summary)]
+
+
+def plot_reinforce_run(path: Path | str) -> list[Path]:
+    """Learning curves of a REINFORCE run: stochastic and deterministic return vs environment steps."""
+    run = SavedRun(path)
+    c = run.read_csv("curves.csv")
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for seed in np.unique(c["seed"]):
+        rows = c["seed"] == seed
+        ax.plot(c["env_steps"][rows], c["deterministic_return"][rows], color="tab:blue", alpha=0.8,
+                label="deterministic (σ = 0)" if seed == 0 else None)
+        ax.plot(c["env_steps"][rows], c["return"][rows], color="tab:orange", alpha=0.6, ls="--",
+                label="stochastic (training batch)" if seed == 0 else None)
+    config = run.read_config()
+    ax.set(xlabel="environment steps", ylabel="undiscounted return",
+           title=f"{config['env_id']}: REINFORCE, σ = {config['train'].get('sigma')}, {len(np.unique(c['seed']))} seeds")
+    ax.legend()
+    return [save_figure(fig, run.file("learning_curves.png"))]

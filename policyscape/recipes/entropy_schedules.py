@@ -16,6 +16,7 @@ from policyscape.envs.registry import DEFAULT_ENV_ID
 from policyscape.errors import InputError
 from policyscape.optimize.exact_pg import ExactTrainConfig
 from policyscape.plots.style import plt, save_figure
+from policyscape.plots.training import plot_training_run
 from policyscape.runs.rundir import RunDir
 from policyscape.runs.training import run_exact_training
 
@@ -77,6 +78,7 @@ def run_schedules(config: SchedulesConfig, out: Path | str, show_progress: bool 
     rows = []
     for schedule in config.schedules:
         summary = run_exact_training(config.env, trains[schedule.name], run.path / schedule.name, show_progress)
+        plot_training_run(run.path / schedule.name)
         rows.append({"name": schedule.name, "label": schedule.label(), **{k: summary[k] for k in (
             "frac_optimal", "frac_greedy_optimal", "mean_final_return", "median_final_return", "final_returns", "optimal_value", "train_seconds")}})
     summary = {"env_id": config.env, "seeds": config.seeds, "updates": config.updates, "lr": config.lr, "schedules": rows}

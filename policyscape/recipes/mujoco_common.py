@@ -60,7 +60,7 @@ def ensure_reinforce_run(config: ReinforceConfig, path: Path | str, progress: bo
     from policyscape.runs.training import finished_summary, reinforce_run_config, run_reinforce_training
 
     return finished_summary(path, reinforce_run_config(config)) or run_reinforce_training(
-        config, path, show_progress=progress, figures=False)
+        config, path, show_progress=progress)
 
 
 def train_sweep(out: Path | str, base: ReinforceConfig, envs, sigmas, lrs, progress: bool = False) -> dict:

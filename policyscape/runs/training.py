@@ -1,4 +1,5 @@
-"""An exact-training run: train, then save curves, checkpoints, summary and figures.
+"""Training runs: train, then save curves, checkpoints and summary (figures are drawn afterwards
+from the saved files by :mod:`policyscape.plots.training`, e.g. by the ``train`` command).
 
 Layout of the run directory::
 
@@ -10,7 +11,9 @@ Layout of the run directory::
     summary.json              optimal value, final returns, frac_optimal (final return within 1e-2 of
                               the optimum), greedy_returns / frac_greedy_optimal (the argmax policy's
                               return: which optimum each seed is heading to), timings
-    learning_curves.png, final_returns.png
+
+``policyscape.plots.training.plot_training_run(out)`` then draws learning_curves.png and
+final_returns.png from these files (the ``train`` command does so after the run).
 """
 
 from __future__ import annotations
@@ -24,10 +27,7 @@ from tqdm.auto import tqdm
 from policyscape.envs.registry import make_tabular
 from policyscape.envs.tabular import TabularMDP, optimal_value, policy_value
 from policyscape.errors import InputError
-from policyscape.objectives.exact import ExactObjective
 from policyscape.optimize.exact_pg import CURVE_NAMES, ExactTrainConfig, ExactTrainResult, train_exact
-from policyscape.plots.training import plot_training_run
-from policyscape.policies.softmax import TabularSoftmaxPolicy
 from policyscape.runs.checkpoint import save_checkpoint
 from policyscape.runs.rundir import RunDir
 
@@ -37,6 +37,8 @@ OPTIMAL_TOLERANCE = 1e-2
 
 def greedy_returns(mdp: TabularMDP, thetas: np.ndarray) -> np.ndarray:
     """Return of the deterministic argmax policy of each θ [K, n] → [K] (which optimum a seed is heading to)."""
+    from policyscape.policies.softmax import TabularSoftmaxPolicy
+
     policy = TabularSoftmaxPolicy(mdp.num_states, mdp.num_actions)
     out = []
     for theta in thetas:
@@ -92,14 +94,16 @@ def finished_summary(out: Path | str, run_config: dict) -> dict | None:
 
 
 def run_exact_training(
-    env_id: str, config: ExactTrainConfig, out: Path | str, show_progress: bool = True, figures: bool = True,
-    curve_every: int = 1,
+    env_id: str, config: ExactTrainConfig, out: Path | str, show_progress: bool = True, curve_every: int = 1,
 ) -> dict:
     """Train on ``env_id`` exactly and write the run directory ``out`` (module docstring) → summary dict.
 
     ``curves.csv`` keeps every ``curve_every``-th update (and the last): sweeps of many runs × seeds ×
-    updates stay small on disk.
+    updates stay small on disk. Figures are not drawn here: ``plots.training.plot_training_run(out)``
+    draws them from the saved files.
     """
+    from policyscape.objectives.exact import ExactObjective  # JAX: imported when a run starts
+
     config.validate()
     if isinstance(curve_every, bool) or not isinstance(curve_every, int) or curve_every < 1:
         raise InputError(f"curve_every must be an integer >= 1, got {curve_every!r}")
@@ -117,18 +121,17 @@ def run_exact_training(
 
     K, U = config.seeds, config.updates + 1
     kept = np.unique(np.append(np.arange(0, U, curve_every), U - 1))
-    updates = np.repeat(kept, K)
-    seeds = np.tile(np.arange(K), kept.size)
-    columns = [result.curves[k][kept].ravel() for k in ("tau", *[c for c in CURVE_NAMES if c != "tau"])]
-    run.write_csv("curves.csv", ["update", "seed", "tau", *[c for c in CURVE_NAMES if c != "tau"]], zip(updates, seeds, *columns))
+    curves = {"update": np.repeat(kept, K), "seed": np.tile(np.arange(K), kept.size)}
+    for name in ("tau", *[c for c in CURVE_NAMES if c != "tau"]):
+        curves[name] = result.curves[name][kept].ravel()
+    run.write_columns("curves.csv", curves)
 
     summary = summarize(env_id, mdp, optimal, result)
     final = result.curves["return"][-1]
-    run.write_csv(
-        "final.csv",
-        ["seed", "return", "value", "gap_to_optimal", "optimal"],
-        zip(range(K), final, result.curves["value"][-1], optimal - final, np.abs(final - optimal) <= OPTIMAL_TOLERANCE),
-    )
+    run.write_columns("final.csv", {
+        "seed": np.arange(K), "return": final, "value": result.curves["value"][-1], "gap_to_optimal": optimal - final,
+        "optimal": np.abs(final - optimal) <= OPTIMAL_TOLERANCE,
+    })
     (run.path / "checkpoints").mkdir(exist_ok=True)
     shapes = dict(env_id=env_id, policy=POLICY_KIND, num_states=mdp.num_states, num_actions=mdp.num_actions)
     for update, theta in result.checkpoints.items():
@@ -136,18 +139,17 @@ def run_exact_training(
     save_checkpoint(run.file("final.npz"), result.final_params, update=config.updates, **shapes)
     summary["train_seconds"] = seconds
     run.write_json("summary.json", summary)
-    if figures:
-        plot_training_run(run.path)
     return summary
 
 
-def run_reinforce_training(config, out: Path | str, show_progress: bool = True, figures: bool = True) -> dict:
+def run_reinforce_training(config, out: Path | str, show_progress: bool = True) -> dict:
     """REINFORCE on a Gymnasium environment (``optimize.reinforce``) into the run directory ``out``.
 
     Writes config.json, curves.csv (env_steps, update, seed, stochastic and deterministic
     return with standard errors, entropy), checkpoints/update_NNNNNN.npz (every evaluation,
     self-describing, so ``--at DIR/checkpoints/update_000100.npz@K`` works in the landscape
-    commands), final.npz, summary.json and learning_curves.png.
+    commands), final.npz and summary.json; ``plots.training.plot_reinforce_run(out)`` draws
+    learning_curves.png from them.
     """
     from policyscape.optimize.reinforce import train_reinforce
 
@@ -188,26 +190,4 @@ def run_reinforce_training(config, out: Path | str, show_progress: bool = True, 
         "train_seconds": seconds,
     }
     run.write_json("summary.json", summary)
-    if figures:
-        plot_reinforce_run(run.path)
     return summary
-
-
-def plot_reinforce_run(path: Path | str) -> list[Path]:
-    """Learning curves of a REINFORCE run: stochastic and deterministic return vs environment steps."""
-    from policyscape.plots.style import plt, save_figure
-
-    run = RunDir(path)
-    c = run.read_csv("curves.csv")
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for seed in np.unique(c["seed"]):
-        rows = c["seed"] == seed
-        ax.plot(c["env_steps"][rows], c["deterministic_return"][rows], color="tab:blue", alpha=0.8,
-                label="deterministic (σ = 0)" if seed == 0 else None)
-        ax.plot(c["env_steps"][rows], c["return"][rows], color="tab:orange", alpha=0.6, ls="--",
-                label="stochastic (training batch)" if seed == 0 else None)
-    config = run.read_config()
-    ax.set(xlabel="environment steps", ylabel="undiscounted return",
-           title=f"{config['env_id']}: REINFORCE, σ = {config['train'].get('sigma')}, {len(np.unique(c['seed']))} seeds")
-    ax.legend()
-    return [save_figure(fig, run.file("learning_curves.png"))]

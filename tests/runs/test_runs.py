@@ -123,8 +123,8 @@ def test_exact_training_curves_can_be_thinned(tmp_path):
 
     config = ExactTrainConfig(seeds=3, updates=25, lr=0.5)
     env = "policyscape/SymmetricGridworld-v0"
-    run_exact_training(env, config, tmp_path / "full", show_progress=False, figures=False)
-    run_exact_training(env, config, tmp_path / "thin", show_progress=False, figures=False, curve_every=10)
+    run_exact_training(env, config, tmp_path / "full", show_progress=False)
+    run_exact_training(env, config, tmp_path / "thin", show_progress=False, curve_every=10)
     full, thin = RunDir(tmp_path / "full").read_csv("curves.csv"), RunDir(tmp_path / "thin").read_csv("curves.csv")
     assert sorted(set(thin["update"])) == [0, 10, 20, 25]
     keep = np.isin(full["update"], [0, 10, 20, 25])

@@ -33,7 +33,7 @@ def train(env: str, config: ExactTrainConfig, out: Path, progress: bool) -> dict
     from policyscape.runs.training import exact_run_config, finished_summary, run_exact_training
 
     return finished_summary(out, exact_run_config(env, config, CURVE_EVERY)) or run_exact_training(
-        env, config, out, progress, figures=False, curve_every=CURVE_EVERY)
+        env, config, out, progress, curve_every=CURVE_EVERY)
 
 
 def sweep_row(schedule: Schedule, lr: float, directory: str, summary: dict) -> dict:
