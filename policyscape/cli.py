@@ -3,11 +3,17 @@
 Every subcommand is a dataclass parsed by tyro; ``policyscape SUBCOMMAND --help`` lists its
 flags with the docstrings below. Bad input exits with code 2 and a one-line message,
 before anything is written.
+
+The command-line process (``main()`` with no ``argv``) keeps JAX's compiled functions in a
+persistent cache (:func:`use_compilation_cache`), so that a second run of a command finds them
+there instead of compiling again; ``main(argv)`` called from Python leaves the caller's JAX
+configuration alone.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -651,7 +657,62 @@ COMMANDS = {
 }
 
 
+#: Environment variable naming the directory of JAX's persistent compilation cache for the command
+#: line (default ``$XDG_CACHE_HOME/policyscape/jax``, i.e. ``~/.cache/policyscape/jax``); ``off`` disables it.
+CACHE_ENV = "POLICYSCAPE_JAX_CACHE"
+#: Only computations that take at least this long to compile are written to the cache (JAX's default is 1 s,
+#: more than the train command's compiled loop takes); tiny ones compile faster than a file is read.
+CACHE_MIN_COMPILE_SECONDS = 0.1
+
+
+def compilation_cache_dir(environ: dict[str, str] | None = None) -> Path | None:
+    """Where the command line keeps JAX's compilation cache, from :data:`CACHE_ENV`; None when disabled."""
+    environ = os.environ if environ is None else environ
+    value = environ.get(CACHE_ENV)
+    if value is None:
+        base = environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        return Path(base) / "policyscape" / "jax"
+    if value.strip().lower() in ("", "0", "off", "false", "no", "none"):
+        return None
+    return Path(value).expanduser()
+
+
+def use_compilation_cache() -> Path | None:
+    """Turn on JAX's persistent compilation cache for this process → its directory (None: off or unusable).
+
+    For the command-line process only (``main()`` calls it when it parses ``sys.argv``): it sets
+    JAX's process-wide configuration, through the ``JAX_*`` environment variables when JAX is not
+    imported yet (so that a command that never needs JAX does not import it for this, and worker
+    processes started by the command share the cache), else through ``jax.config``. A setting the
+    user made in their own ``JAX_COMPILATION_CACHE_DIR`` wins. A directory that cannot be created
+    or written leaves the cache off (compiling is only slower, never wrong).
+    """
+    path = compilation_cache_dir()
+    if path is None:
+        return None
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    if not os.access(path, os.W_OK | os.X_OK):
+        return None
+    settings = {"jax_compilation_cache_dir": str(path),
+                "jax_persistent_cache_min_compile_time_secs": CACHE_MIN_COMPILE_SECONDS}
+    if "jax" in sys.modules:
+        import jax
+
+        if jax.config.jax_compilation_cache_dir is None:
+            for name, value in settings.items():
+                jax.config.update(name, value)
+    elif "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+        for name, value in settings.items():
+            os.environ[name.upper()] = str(value)
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        use_compilation_cache()
     args = tyro.extras.subcommand_cli_from_dict(
         {name: cls for name, (cls, _) in COMMANDS.items()},
         prog="policyscape",
