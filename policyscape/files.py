@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from policyscape.errors import InputError
+
 CONFIG_FILE = "config.json"
 
 
@@ -95,21 +97,28 @@ def csv_columns_text(columns: dict[str, np.ndarray]) -> str:
     return header + "\n" + "\n".join(map(",".join, zip(*text))) + "\n"
 
 
-def _read_numeric_csv(path: Path) -> dict[str, np.ndarray] | None:
-    """The columns of a CSV whose every field is a number (as float64 arrays), else None."""
+def _check_columns(name: str, header: list[str], columns: Sequence[str] | None) -> None:
+    missing = [c for c in columns or () if c not in header]
+    if missing:
+        raise InputError(f"{name} has no column(s) {', '.join(missing)}; its columns are {', '.join(header)}")
+
+
+def _read_numeric_csv(path: Path, columns: Sequence[str] | None = None) -> dict[str, np.ndarray] | None:
+    """The columns (all, or ``columns``) of a CSV whose fields are numbers, as float64 arrays; else None."""
     with open(path, newline="") as f:
         header = next(csv.reader([f.readline()]), None)
         if header is None or not f.readline().strip():  # no header, or no data rows: the general reader
             return None
+        _check_columns(path.name, header, columns)
+        wanted = list(header) if columns is None else [c for c in header if c in columns]
         f.seek(0)
         f.readline()
         try:
-            table = np.loadtxt(f, delimiter=",", comments=None, dtype=np.float64, ndmin=2, quotechar=None)
-        except ValueError:
+            table = np.loadtxt(f, delimiter=",", comments=None, dtype=np.float64, ndmin=2, quotechar=None,
+                               usecols=[header.index(c) for c in wanted])
+        except (ValueError, IndexError):
             return None
-    if table.shape[1] != len(header):
-        return None
-    return {key: table[:, j] for j, key in enumerate(header)}
+    return {key: table[:, j] for j, key in enumerate(wanted)}
 
 
 class SavedRun:
@@ -128,23 +137,27 @@ class SavedRun:
     def read_json(self, name: str) -> Any:
         return json.loads(self.file(name).read_text())
 
-    def read_csv(self, name: str) -> dict[str, np.ndarray]:
-        """Columns of a CSV written by :func:`csv_text`: numeric columns as float arrays.
+    def read_csv(self, name: str, columns: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+        """Columns of a CSV written by :func:`csv_text` (only ``columns``, if given): numeric columns
+        as float arrays.
 
         An all-numeric table (curves of training runs: 100k rows) is parsed by ``numpy.loadtxt``
         in C; any other table goes through the ``csv`` module, a column at a time.
         """
-        numeric = _read_numeric_csv(self.file(name))
+        numeric = _read_numeric_csv(self.file(name), columns)
         if numeric is not None:
             return numeric
         with open(self.file(name), newline="") as f:
             rows = list(csv.reader(f))
         header, body = rows[0], rows[1:]
-        columns = {}
+        _check_columns(name, header, columns)
+        columns_read = {}
         for j, key in enumerate(header):
+            if columns is not None and key not in columns:
+                continue
             values = [r[j] for r in body]
             try:
-                columns[key] = np.array([float(v) for v in values])
+                columns_read[key] = np.array([float(v) for v in values])
             except ValueError:
-                columns[key] = np.array(values)
-        return columns
+                columns_read[key] = np.array(values)
+        return columns_read

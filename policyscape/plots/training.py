@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from matplotlib.collections import LineCollection
 
 from policyscape.plots.style import plt, save_figure
 from policyscape.files import SavedRun
@@ -21,11 +22,13 @@ def _by_seed(columns: dict[str, np.ndarray], key: str) -> tuple[np.ndarray, np.n
 
 def plot_learning_curves(run: SavedRun, summary: dict) -> Path:
     """Return of every seed vs update (thin lines), median and 10–90% band, the optimum dashed."""
-    columns = run.read_csv("curves.csv")
+    columns = run.read_csv("curves.csv", columns=["update", "seed", "return", "mean_entropy"])
     updates, returns = _by_seed(columns, "return")
     _, entropy = _by_seed(columns, "mean_entropy")
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4))
-    ax.plot(updates, returns, color="tab:blue", alpha=min(0.6, 8.0 / returns.shape[1]), lw=0.7)
+    # every seed's curve in one artist (one draw call, not one Line2D per seed)
+    curves = np.stack(np.broadcast_arrays(updates[None, :], returns.T), axis=-1)  # [K, U, (x, y)]
+    ax.add_collection(LineCollection(curves, colors="tab:blue", alpha=min(0.6, 8.0 / returns.shape[1]), lw=0.7))
     ax.fill_between(updates, *np.percentile(returns, [10, 90], axis=1), color="tab:orange", alpha=0.25, label="10–90%")
     ax.plot(updates, np.median(returns, axis=1), color="tab:orange", lw=2, label="median")
     ax.axhline(summary["optimal_value"], color="k", ls="--", lw=1, label=f"optimal {summary['optimal_value']:.4g}")

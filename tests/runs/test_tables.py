@@ -68,3 +68,19 @@ def test_reader_keeps_quoted_text_fields(tmp_path):
     got = run.read_csv("labels.csv")
     assert got["variant"].tolist() == ["τ=0, c=0", "τ=0.01, c=0"]
     np.testing.assert_array_equal(got["value"], [1.0, 2.0])
+
+
+def test_reader_reads_only_the_asked_columns(tmp_path):
+    from policyscape.errors import InputError
+
+    columns = _columns(50)
+    run = RunDir(tmp_path)
+    for name, table in [("numeric.csv", {k: v for k, v in columns.items() if k != "flag"}), ("mixed.csv", columns)]:
+        run.write_columns(name, table)
+        full = run.read_csv(name)
+        got = run.read_csv(name, columns=["value", "seed"])
+        assert list(got) == ["seed", "value"]  # in the file's order
+        for k in got:
+            np.testing.assert_array_equal(got[k], full[k])
+        with pytest.raises(InputError, match="no column"):
+            run.read_csv(name, columns=["value", "nope"])
