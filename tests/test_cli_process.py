@@ -1,4 +1,4 @@
-"""The command line keeps JAX's compiled functions in a persistent cache; library callers are left alone."""
+"""The command-line process: JAX's persistent compilation cache and a collector that skips start-up; library callers are left alone."""
 
 import os
 import subprocess
@@ -53,3 +53,21 @@ def test_main_called_from_python_leaves_jax_config_alone(tmp_path):
     before = jax.config.jax_compilation_cache_dir, os.environ.get("JAX_COMPILATION_CACHE_DIR")
     assert cli.main([*TRAIN, "--out", str(tmp_path / "run")]) == 0
     assert (jax.config.jax_compilation_cache_dir, os.environ.get("JAX_COMPILATION_CACHE_DIR")) == before
+
+
+def test_command_line_collects_garbage_after_startup():
+    """The CLI process skips collections during start-up and turns the collector back on after it."""
+    code = ("import gc, time, sys; from policyscape import cli; "
+            "cli.collect_garbage_after_startup(0.2); a = gc.isenabled(); time.sleep(1.0); "
+            "print(a, gc.isenabled(), gc.get_freeze_count() > 0)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False", "True", "True"]
+
+
+def test_main_called_from_python_leaves_the_collector_alone(tmp_path):
+    import gc
+
+    assert gc.isenabled()
+    assert cli.main(["envs"]) == 0
+    assert gc.isenabled() and gc.get_freeze_count() == 0
