@@ -170,21 +170,32 @@ def train_exact(
     objective: ExactObjective,
     config: ExactTrainConfig,
     progress: Callable[[int], None] | None = None,
+    on_segment: Callable[[int, dict[str, np.ndarray]], None] | None = None,
+    while_computing: Callable[[], None] | None = None,
 ) -> ExactTrainResult:
     """Train ``config.seeds`` softmax policies by exact gradient ascent on ``objective``'s MDP.
 
     ``objective`` fixes the MDP and the mixing coefficient; τ comes from the config's
-    schedule. ``progress(n)`` is called after every segment with the number of updates done.
-    Runs in float64 whatever JAX's global setting.
+    schedule. Runs in float64 whatever JAX's global setting.
+
+    The compiled segments run in JAX's own threads while this one waits, so the callbacks
+    get that time for host work: each segment is dispatched before the previous one's
+    results are read, and
+
+    - ``progress(n)`` is called after every segment with the number of updates done;
+    - ``on_segment(start, curves)`` with the curves of updates ``start … start + L − 1``
+      (``curves[k]`` is ``[L, K]``, rows of :attr:`ExactTrainResult.curves`) while the next
+      segment computes (the last row, after the last update, is in the result only);
+    - ``while_computing()`` once, from this thread, right after the first segment is dispatched.
     """
     import jax
 
     config.validate()
     with jax.enable_x64(True):
-        return _train(objective, config, progress)
+        return _train(objective, config, progress, on_segment, while_computing)
 
 
-def _train(objective, config, progress) -> ExactTrainResult:
+def _train(objective, config, progress, on_segment, while_computing) -> ExactTrainResult:
     import jax.numpy as jnp
 
     segment = _segment_fn()
@@ -196,22 +207,29 @@ def _train(objective, config, progress) -> ExactTrainResult:
     padded_taus = np.concatenate([taus, np.zeros(length)])
     mdp_args = (*objective._arrays(), objective.mdp.gamma)
     static = {"policy": objective.policy, "mix": objective.mix, "optimizer": config.optimizer}
+    starts = list(range(0, config.updates, config.checkpoint_every))  # segment s: updates starts[s] … ends[s] − 1
+    ends = [*starts[1:], config.updates]
 
-    params = jnp.asarray(init)
-    opt_state = optimizer.init(params)
+    def dispatch(start, end, params, opt_state):
+        return segment(params, opt_state, padded_taus[start : start + length], end - start, taus[end], config.lr,
+                       *mdp_args, **static)
+
     checkpoints = {0: init}
     pieces: list[dict[str, np.ndarray]] = []
-    done = 0
-    while done < config.updates:
-        todo = min(config.checkpoint_every - done % config.checkpoint_every, config.updates - done)
-        params, opt_state, metrics, final = segment(
-            params, opt_state, padded_taus[done : done + length], todo, taus[done + todo], config.lr, *mdp_args, **static
-        )
-        pieces.append({k: np.asarray(v)[:todo] for k, v in metrics.items()})
-        done += todo
-        checkpoints[done] = np.asarray(params)
+    running = dispatch(starts[0], ends[0], jnp.asarray(init), optimizer.init(jnp.asarray(init)))
+    if while_computing is not None:
+        while_computing()
+    for s, (start, end) in enumerate(zip(starts, ends)):
+        params, opt_state, metrics, final = running
+        if s + 1 < len(starts):  # queued behind this segment: it runs while the host reads this one
+            running = dispatch(starts[s + 1], ends[s + 1], params, opt_state)
+        piece = {k: np.asarray(v)[: end - start] for k, v in metrics.items()}
+        checkpoints[end] = np.asarray(params)
+        pieces.append(piece)
         if progress is not None:
-            progress(todo)
+            progress(end - start)
+        if on_segment is not None:
+            on_segment(start, {**piece, "tau": np.broadcast_to(taus[start:end, None], piece["return"].shape)})
 
     pieces.append({k: np.asarray(v)[None] for k, v in final.items()})
     curves = {k: np.concatenate([p[k] for p in pieces]) for k in CURVE_NAMES if k != "tau"}

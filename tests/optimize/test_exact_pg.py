@@ -60,3 +60,19 @@ def test_other_optimizers_improve(objective, optimizer):
 def test_bad_config(objective, change, match):
     with pytest.raises(InputError, match=match):
         train_exact(objective, ExactTrainConfig(**change))
+
+
+def test_segment_callbacks_see_every_curve_row_and_change_nothing(objective):
+    """on_segment gets the rows of each segment in order, progress the updates, while_computing one call."""
+    config = ExactTrainConfig(seeds=3, updates=25, lr=0.3, entropy=0.5, entropy_decay=0.9, checkpoint_every=10)
+    calls, pieces, progress = [], [], []
+    result = train_exact(objective, config, progress=progress.append,
+                         on_segment=lambda start, curves: pieces.append((start, curves)),
+                         while_computing=lambda: calls.append(len(pieces)))
+    plain = train_exact(objective, config)
+    assert calls == [0] and progress == [10, 10, 5]
+    assert [start for start, _ in pieces] == [0, 10, 20]
+    for name, rows in result.curves.items():
+        np.testing.assert_array_equal(np.concatenate([c[name] for _, c in pieces]), rows[:-1])
+        np.testing.assert_array_equal(rows, plain.curves[name])
+    np.testing.assert_array_equal(result.final_params, plain.final_params)
