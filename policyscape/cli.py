@@ -340,6 +340,10 @@ def cmd_report(args: Report) -> None:
     print(f"report: {result['report']}")
 
 
+def _import_plots() -> None:
+    import policyscape.plots.training  # noqa: F401
+
+
 def cmd_train(args: Train) -> None:
     from policyscape.envs.registry import is_tabular, make_tabular
     from policyscape.runs.training import run_exact_training
@@ -366,7 +370,8 @@ def cmd_train(args: Train) -> None:
     if not is_tabular(args.env):
         make_tabular(args.env)  # raises the unknown-id error with suggestions
     config = ExactTrainConfig(**{f.name: getattr(args, f.name) for f in fields(ExactTrainConfig)})
-    summary = run_exact_training(args.env, config, args.out, show_progress=args.progress)
+    summary = run_exact_training(args.env, config, args.out, show_progress=args.progress,
+                                 while_computing=_import_plots)  # matplotlib loads while JAX computes
     from policyscape.plots.training import plot_training_run
 
     plot_training_run(args.out)  # figures are drawn from the saved run

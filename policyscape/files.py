@@ -73,8 +73,8 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return buf.getvalue()
 
 
-def csv_columns_text(columns: dict[str, np.ndarray]) -> str:
-    """CSV text of numeric ``columns``: a header line, then one line per row.
+def csv_columns_text(columns: dict[str, np.ndarray], header: bool = True) -> str:
+    """CSV text of numeric ``columns``: a header line (unless ``header`` is false), then one line per row.
 
     Floats are written as ``repr`` (the shortest text that reads back to the same float64),
     integers and booleans as ``str``: the same bytes as :func:`csv_text`, but each column is
@@ -91,10 +91,10 @@ def csv_columns_text(columns: dict[str, np.ndarray]) -> str:
             text.append(list(map(str, a.tolist())))
         else:
             raise ValueError(f"expected numeric columns, got dtype {a.dtype}")
-    header = ",".join(columns)
+    head = ",".join(columns) + "\n" if header else ""
     if not arrays or arrays[0].size == 0:
-        return header + "\n"
-    return header + "\n" + "\n".join(map(",".join, zip(*text))) + "\n"
+        return head
+    return head + "\n".join(map(",".join, zip(*text))) + "\n"
 
 
 def _check_columns(name: str, header: list[str], columns: Sequence[str] | None) -> None:

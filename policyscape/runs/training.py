@@ -19,6 +19,7 @@ final_returns.png from these files (the ``train`` command does so after the run)
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from tqdm.auto import tqdm
 from policyscape.envs.registry import make_tabular
 from policyscape.envs.tabular import TabularMDP, optimal_value, policy_value
 from policyscape.errors import InputError
+from policyscape.files import csv_columns_text
 from policyscape.optimize.exact_pg import CURVE_NAMES, ExactTrainConfig, ExactTrainResult, train_exact
 from policyscape.runs.checkpoint import save_checkpoint
 from policyscape.runs.rundir import RunDir
@@ -93,13 +95,27 @@ def finished_summary(out: Path | str, run_config: dict) -> dict | None:
     return run.read_json("summary.json")
 
 
+#: Columns of curves.csv after ``update`` and ``seed``, in file order.
+CURVE_COLUMNS = ("tau", *[c for c in CURVE_NAMES if c != "tau"])
+
+
+def _curve_rows(updates: np.ndarray, curves: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """curves.csv's columns for ``updates`` [L] from ``curves[k]`` [L, K]: one row per (update, seed)."""
+    K = curves["return"].shape[1]
+    return {"update": np.repeat(updates, K), "seed": np.tile(np.arange(K), updates.size),
+            **{k: np.ravel(curves[k]) for k in CURVE_COLUMNS}}
+
+
 def run_exact_training(
     env_id: str, config: ExactTrainConfig, out: Path | str, show_progress: bool = True, curve_every: int = 1,
+    while_computing: Callable[[], None] | None = None,
 ) -> dict:
     """Train on ``env_id`` exactly and write the run directory ``out`` (module docstring) → summary dict.
 
     ``curves.csv`` keeps every ``curve_every``-th update (and the last): sweeps of many runs × seeds ×
-    updates stay small on disk. Figures are not drawn here: ``plots.training.plot_training_run(out)``
+    updates stay small on disk. Its rows are formatted segment by segment while the next segment
+    computes; ``while_computing()`` is called once while the first one computes (``train_exact``),
+    for a caller's own preparations. Figures are not drawn here: ``plots.training.plot_training_run(out)``
     draws them from the saved files.
     """
     from policyscape.objectives.exact import ExactObjective  # JAX: imported when a run starts
@@ -114,20 +130,27 @@ def run_exact_training(
     optimal = optimal_value(mdp).value
 
     run.create(run_config)
+    U = config.updates + 1
+    kept = np.zeros(U, dtype=bool)
+    kept[::curve_every] = kept[-1] = True
+    parts = [",".join(["update", "seed", *CURVE_COLUMNS]) + "\n"]  # curves.csv, header first
+
+    def format_rows(start: int, curves: dict[str, np.ndarray]) -> None:
+        rows = np.flatnonzero(kept[start : start + curves["return"].shape[0]])
+        parts.append(csv_columns_text(_curve_rows(start + rows, {k: curves[k][rows] for k in CURVE_COLUMNS}),
+                                      header=False))
+
     started = time.perf_counter()
     with tqdm(total=config.updates, desc=f"train {env_id}", unit="upd", disable=not show_progress, leave=False) as bar:
-        result = train_exact(ExactObjective(mdp), config, progress=bar.update)
+        result = train_exact(ExactObjective(mdp), config, progress=bar.update, on_segment=format_rows,
+                             while_computing=while_computing)
     seconds = time.perf_counter() - started
-
-    K, U = config.seeds, config.updates + 1
-    kept = np.unique(np.append(np.arange(0, U, curve_every), U - 1))
-    curves = {"update": np.repeat(kept, K), "seed": np.tile(np.arange(K), kept.size)}
-    for name in ("tau", *[c for c in CURVE_NAMES if c != "tau"]):
-        curves[name] = result.curves[name][kept].ravel()
-    run.write_columns("curves.csv", curves)
+    format_rows(U - 1, {k: result.curves[k][-1:] for k in CURVE_COLUMNS})  # the row after the last update
+    run.write_text("curves.csv", "".join(parts))
 
     summary = summarize(env_id, mdp, optimal, result)
     final = result.curves["return"][-1]
+    K = config.seeds
     run.write_columns("final.csv", {
         "seed": np.arange(K), "return": final, "value": result.curves["value"][-1], "gap_to_optimal": optimal - final,
         "optimal": np.abs(final - optimal) <= OPTIMAL_TOLERANCE,
