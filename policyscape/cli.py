@@ -341,7 +341,11 @@ def cmd_report(args: Report) -> None:
 
 
 def _import_plots() -> None:
-    import policyscape.plots.training  # noqa: F401
+    """Load matplotlib and the training figures (while the training computes; see cmd_train)."""
+    try:
+        import policyscape.plots.training  # noqa: F401
+    except ImportError:
+        pass  # the same error comes when the figures are drawn, after the run is saved
 
 
 def cmd_train(args: Train) -> None:
