@@ -162,3 +162,10 @@ def test_landscape_runs_compute_and_save_but_never_draw():
     """Figures of landscape runs are drawn afterwards (CLI, recipes) from the saved files, not by the runs."""
     drawn = sorted(t for t in import_graph()["policyscape.runs.landscape"] if t.startswith("policyscape.plots"))
     assert not drawn, f"runs/landscape.py imports {drawn}"
+
+
+def test_training_runs_compute_and_save_but_never_draw():
+    """Figures of training runs are drawn afterwards (the train command, recipes) from the saved files."""
+    drawn = sorted(t for t in import_graph()["policyscape.runs.training"]
+                   if t.startswith("policyscape.plots") or t.startswith("matplotlib"))
+    assert not drawn, f"runs/training.py imports {drawn}"
