@@ -710,10 +710,13 @@ def use_compilation_cache() -> Path | None:
     if "jax" in sys.modules:
         import jax
 
-        if jax.config.jax_compilation_cache_dir is None:
-            for name, value in settings.items():
-                jax.config.update(name, value)
-    elif "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+        if jax.config.jax_compilation_cache_dir is not None:
+            return Path(jax.config.jax_compilation_cache_dir)
+        for name, value in settings.items():
+            jax.config.update(name, value)
+    elif os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+        return Path(os.environ["JAX_COMPILATION_CACHE_DIR"])
+    else:
         for name, value in settings.items():
             os.environ[name.upper()] = str(value)
     return path
