@@ -696,6 +696,15 @@ def use_compilation_cache() -> Path | None:
     user made in their own ``JAX_COMPILATION_CACHE_DIR`` wins. A directory that cannot be created
     or written leaves the cache off (compiling is only slower, never wrong).
     """
+    jax_imported = "jax" in sys.modules
+    if jax_imported:
+        import jax
+
+        users = jax.config.jax_compilation_cache_dir
+    else:
+        users = os.environ.get("JAX_COMPILATION_CACHE_DIR") or None
+    if users is not None:
+        return Path(users)
     path = compilation_cache_dir()
     if path is None:
         return None
@@ -707,17 +716,10 @@ def use_compilation_cache() -> Path | None:
         return None
     settings = {"jax_compilation_cache_dir": str(path),
                 "jax_persistent_cache_min_compile_time_secs": CACHE_MIN_COMPILE_SECONDS}
-    if "jax" in sys.modules:
-        import jax
-
-        if jax.config.jax_compilation_cache_dir is not None:
-            return Path(jax.config.jax_compilation_cache_dir)
-        for name, value in settings.items():
+    for name, value in settings.items():
+        if jax_imported:
             jax.config.update(name, value)
-    elif os.environ.get("JAX_COMPILATION_CACHE_DIR"):
-        return Path(os.environ["JAX_COMPILATION_CACHE_DIR"])
-    else:
-        for name, value in settings.items():
+        else:
             os.environ[name.upper()] = str(value)
     return path
 

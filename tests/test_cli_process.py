@@ -13,8 +13,9 @@ TRAIN = ["train", "--env", "policyscape/SymmetricGridworld-v0", "--exact", "--se
          "--no-progress"]
 
 
-def _train(out: Path, cache: str | None, tmp_path: Path) -> subprocess.CompletedProcess:
+def _train(out: Path, cache: str | None, tmp_path: Path, **extra: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("JAX_COMPILATION_CACHE")}
+    env.update(extra)
     env["XDG_CACHE_HOME"] = str(tmp_path / "xdg")
     env.pop(cli.CACHE_ENV, None)
     if cache is not None:
@@ -40,6 +41,11 @@ def test_default_place_is_under_xdg_cache_home_and_off_disables(tmp_path):
     assert any((tmp_path / "xdg" / "policyscape" / "jax").iterdir())
     _train(tmp_path / "b", "off", tmp_path / "other")
     assert not (tmp_path / "other" / "xdg" / "policyscape").exists()
+
+
+def test_users_own_jax_cache_setting_wins(tmp_path):
+    _train(tmp_path / "a", None, tmp_path, JAX_COMPILATION_CACHE_DIR=str(tmp_path / "theirs"))
+    assert not (tmp_path / "xdg" / "policyscape").exists()
 
 
 def test_cache_dir_from_environment():
