@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Annotated, Literal
@@ -729,7 +730,7 @@ def use_compilation_cache() -> Path | None:
 STARTUP_GC_SECONDS = 10.0
 
 
-def collect_garbage_after_startup(seconds: float = STARTUP_GC_SECONDS) -> None:
+def collect_garbage_after_startup(seconds: float = STARTUP_GC_SECONDS) -> threading.Timer:
     """Turn Python's cyclic garbage collector off for the first ``seconds`` of this process, then freeze the
     objects made so far and turn it back on.
 
@@ -739,10 +740,9 @@ def collect_garbage_after_startup(seconds: float = STARTUP_GC_SECONDS) -> None:
     minus the start-up objects, which live as long as the process anyway) or at the end of the command,
     whichever comes first, :func:`gc.freeze` keeps the start-up objects out of every later collection,
     the interpreter's last one at exit included (another 0.1–0.3 s). For the command-line process
-    only: :func:`main` calls it when it parses ``sys.argv``.
+    only: :func:`main` calls it when it parses ``sys.argv``, and cancels the returned timer at the end.
     """
     import gc
-    import threading
 
     def settle() -> None:
         gc.freeze()
@@ -753,6 +753,7 @@ def collect_garbage_after_startup(seconds: float = STARTUP_GC_SECONDS) -> None:
     timer = threading.Timer(seconds, settle)
     timer.daemon = True
     timer.start()
+    return timer
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -765,12 +766,13 @@ def main(argv: list[str] | None = None) -> int:
     if argv is not None:
         return _run(argv)
     use_compilation_cache()
-    collect_garbage_after_startup()
+    timer = collect_garbage_after_startup()
     try:
         return _run(None)
     finally:
         import gc
 
+        timer.cancel()
         gc.freeze()  # the process exits next: keep everything out of the interpreter's last collection
 
 
