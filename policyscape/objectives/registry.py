@@ -5,13 +5,19 @@ Every command resolves ``--env`` here. The entropy weight τ and mixing coeffici
 the exact tabular objective; :class:`Sampling` options (σ, episodes, discount, common random
 numbers, time limit) to sampled objectives. Every objective :func:`make_objective` returns carries
 its :class:`ObjectiveSpec` (``objective.spec``), from which a worker process rebuilds it.
+
+An agent trained elsewhere (:class:`AgentRef`: the agent file and its frozen normalization,
+each with its sha256) gives the sampled objective of its environment with the agent as the
+policy family (``policies.agent.AgentPolicy``); θ0 is the loaded weights (``objective.policy.theta0``).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -27,12 +33,64 @@ TABULAR_TRUNCATION = 1e-6
 class Sampling:
     """Options of a sampled (Monte Carlo) objective; see ``objectives.sampled``."""
 
-    sigma: float = 0.1
+    sigma: float | None = 0.1  # None: a loaded agent's own action distribution
     episodes: int = 16
     discount: float | None = None  # None: 0.995 (the paper), or the MDP's γ on tabular ids
     crn: bool = True
     seed: int = 0
     max_steps: int | None = None
+
+
+def sha256_of(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as e:
+        raise InputError(f"cannot read {str(path)!r}: {e}") from None
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class AgentRef:
+    """An agent file (and optional frozen observation statistics), by path and sha256: picklable, so
+    that a worker loads the same agent; a file that changed since is refused."""
+
+    path: str
+    sha256: str
+    obs_norm: str | None = None
+    obs_norm_sha256: str | None = None
+
+    @classmethod
+    def of(cls, path: str | Path, obs_norm: str | Path | None = None) -> "AgentRef":
+        """Reference the files as they are now (absolute paths, so that workers find them)."""
+        path = Path(path)
+        if not path.is_file():
+            raise InputError(f"{str(path)!r}: no such agent file")
+        if obs_norm is not None and not Path(obs_norm).is_file():
+            raise InputError(f"{str(obs_norm)!r}: no such normalization file (--obs-norm)")
+        norm = None if obs_norm is None else str(Path(obs_norm).resolve())
+        return cls(str(path.resolve()), sha256_of(path), norm, None if norm is None else sha256_of(norm))
+
+    def load(self):
+        """The :class:`~policyscape.agents.spec.AgentSpec`, with its normalization, after checking the checksums."""
+        from policyscape.agents import load_agent
+
+        for path, sha in ((self.path, self.sha256), (self.obs_norm, self.obs_norm_sha256)):
+            if path is not None and sha256_of(path) != sha:
+                raise InputError(f"{path} changed since it was referenced (sha256 {sha[:16]}…); start again")
+        return load_agent(self.path, obs_norm=self.obs_norm)
+
+    def describe(self) -> dict:
+        return {"path": self.path, "sha256": self.sha256, "obs_norm": self.obs_norm,
+                "obs_norm_sha256": self.obs_norm_sha256, "observations_normalized": self.obs_norm is not None}
+
+
+def is_agent_file(at: str | Path) -> bool:
+    """True when ``at`` names an agent file (SB3/sb3-contrib ``.zip``, CleanRL ``.cleanrl_model``), not θ."""
+    path = Path(str(at))
+    return path.suffix in (".zip", ".cleanrl_model") and "@" not in str(at)
 
 
 @dataclass(frozen=True)
@@ -47,6 +105,7 @@ class ObjectiveSpec:
     entropy: float = 0.0
     mix: float = 0.0
     sampling: Sampling | None = None
+    agent: AgentRef | None = None
 
     def build(self) -> Objective:
         return build_objective(self)
@@ -58,7 +117,7 @@ class ObjectiveSpec:
 @functools.lru_cache(maxsize=16)
 def build_objective(spec: ObjectiveSpec) -> Objective:
     """The objective of ``spec``, built once per process."""
-    return make_objective(spec.env_id, spec.entropy, spec.mix, spec.sampling)
+    return make_objective(spec.env_id, spec.entropy, spec.mix, spec.sampling, spec.agent)
 
 
 def is_sampled_id(env_id: str) -> bool:
@@ -83,15 +142,39 @@ def known_ids() -> list[str]:
     return [*TABULAR_ENVS, *TOY_OBJECTIVES, *SUPERVISED_OBJECTIVES]
 
 
-def make_objective(env_id: str, entropy: float = 0.0, mix: float = 0.0, sampling: Sampling | None = None) -> Objective:
+def make_objective(env_id: str, entropy: float = 0.0, mix: float = 0.0, sampling: Sampling | None = None,
+                   agent: AgentRef | None = None) -> Objective:
     """The objective of ``env_id``: exact on tabular ids unless ``sampling`` is given; sampled on Gymnasium ids.
 
+    With ``agent``, the sampled objective of ``env_id`` with the loaded agent as its policy family
+    (``sampling.sigma``: None for the agent's own distribution, a float for its mean action under that σ).
     The objective carries ``spec``, an :class:`ObjectiveSpec` of these arguments, from which a worker
     process rebuilds it.
     """
-    objective = _make_objective(env_id, entropy, mix, sampling)
-    objective.spec = ObjectiveSpec(env_id, float(entropy), float(mix), sampling)
+    if agent is not None:
+        objective = _agent_objective(env_id, entropy, mix, sampling or Sampling(sigma=None), agent)
+    else:
+        objective = _make_objective(env_id, entropy, mix, sampling)
+    objective.spec = ObjectiveSpec(env_id, float(entropy), float(mix), sampling, agent)
     return objective
+
+
+def _agent_objective(env_id: str, entropy: float, mix: float, s: Sampling, agent: AgentRef) -> Objective:
+    import gymnasium
+
+    import policyscape.envs  # noqa: F401  (registers the policyscape/ ids with Gymnasium)
+
+    if not is_sampled_id(env_id) or env_id not in gymnasium.registry:
+        raise InputError(f"an agent is evaluated on a Gymnasium id (e.g. Hopper-v5), got --env {env_id!r}")
+    if entropy != 0.0 or mix != 0.0:
+        raise InputError(f"--entropy and --mix apply to exact tabular objectives, not to an agent on {env_id!r}")
+    from policyscape.objectives.sampled import SampledObjective
+    from policyscape.policies.agent import AgentPolicy
+
+    policy = AgentPolicy(agent.load(), "own" if s.sigma is None else "fixed")
+    return SampledObjective(env_id, sigma=s.sigma, episodes=s.episodes,
+                            discount=0.995 if s.discount is None else s.discount, crn=s.crn, seed=s.seed,
+                            max_steps=s.max_steps, policy=policy)
 
 
 def _make_objective(env_id: str, entropy: float, mix: float, sampling: Sampling | None) -> Objective:

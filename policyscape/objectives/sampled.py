@@ -104,13 +104,18 @@ class SampledObjective(StochasticObjective, PolicyObjective):
       seed: default seed of :meth:`evaluate` (int or tuple of non-negative ints).
       max_steps: time limit per episode, replacing the env's own (``None``: the env's
         registered limit; an env without one, e.g. the tabular ids, needs ``max_steps``).
+      policy: a policy object instead of ``policy_kind`` (e.g. a loaded agent,
+        ``policies.agent.AgentPolicy``, or ``policies.jax_apply.JaxApplyPolicy``); its ``kind``
+        names it, it checks the environment's spaces (``check_spaces``), and ``sigma`` is passed to
+        it as it is (None: the policy's own distribution).
       **policy_kw: passed to the policy constructor (e.g. ``hidden=(32,)``).
     """
 
     fields = FIELDS
 
     def __init__(self, env_id: str, policy_kind: str | None = None, sigma: float | None = 0.1, episodes: int = 16,
-                 discount: float = 0.995, crn: bool = True, seed=0, max_steps: int | None = None, **policy_kw):
+                 discount: float = 0.995, crn: bool = True, seed=0, max_steps: int | None = None, policy=None,
+                 **policy_kw):
         engine = Rollouts(env_id, max_steps)
         if isinstance(episodes, bool) or not isinstance(episodes, (int, np.integer)) or episodes < 1:
             raise InputError(f"episodes must be an integer >= 1, got {episodes!r}")
@@ -123,13 +128,20 @@ class SampledObjective(StochasticObjective, PolicyObjective):
         self.seed = _check_seed(seed)
         obs_space, act_space = engine.observation_space, engine.action_space
 
-        self.policy = make_policy(policy_kind, obs_space, act_space, **policy_kw)
-        policy_kind = policy_kind or default_policy_kind(act_space)
-        if isinstance(self.policy, LinearSoftmax):
-            check_sigma(sigma, required=False)  # still reject a negative σ
-            sigma = None
+        if policy is not None:
+            if policy_kind is not None or policy_kw:
+                raise InputError("pass either a policy object or policy_kind and its options, not both")
+            policy.check_spaces(obs_space, act_space, env_id)
+            self.policy, policy_kind = policy, policy.kind
+            sigma = check_sigma(sigma, required=False)
         else:
-            sigma = check_sigma(sigma, required=policy_kind != "linear_gaussian_learned_std")
+            self.policy = make_policy(policy_kind, obs_space, act_space, **policy_kw)
+            policy_kind = policy_kind or default_policy_kind(act_space)
+            if isinstance(self.policy, LinearSoftmax):
+                check_sigma(sigma, required=False)  # still reject a negative σ
+                sigma = None
+            else:
+                sigma = check_sigma(sigma, required=policy_kind != "linear_gaussian_learned_std")
         self.env_id = env_id
         self.policy_kind = policy_kind
         self.sigma = sigma
@@ -141,6 +153,8 @@ class SampledObjective(StochasticObjective, PolicyObjective):
         self.observation_space, self.action_space = obs_space, act_space
         self.name = (f"sampled:{env_id}({policy_kind}, sigma={sigma}, episodes={self.episodes}, "
                      f"discount={discount:g}, crn={self.crn}, max_steps={self.max_steps})")
+        if policy is not None:  # what was loaded, and whether observations are normalized
+            self.name = f"{self.name[:-1]}; {policy.describe()})"
 
     @property
     def num_params(self) -> int:
