@@ -70,7 +70,8 @@ class SamplingArgs:
     """Options of sampled (Monte Carlo) objectives: any Gymnasium id, or a tabular id with --episodes."""
 
     sigma: float | None = None
-    """Gaussian policy σ (sampled objectives; default 0.1; 0 = the deterministic mean policy)."""
+    """Gaussian policy σ (sampled objectives; default 0.1; 0 = the deterministic mean policy). With --at AGENT: default
+    the agent's own action distribution; a value evaluates the agent's mean action under that fixed σ."""
     episodes: int | None = None
     """Episodes per θ (default 16); on a tabular id, sample instead of the exact objective."""
     discount: float | None = None
@@ -81,6 +82,9 @@ class SamplingArgs:
     """Time limit per episode (default: the environment's own)."""
     dry_run: bool = False
     """Print the points, environment steps and expected time, then stop without writing anything."""
+    obs_norm: Path | None = None
+    """With --at AGENT: frozen observation statistics (VecNormalize .pkl, or .npz with mean, var, clip, epsilon),
+    made part of the policy (for every agent of the command)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,7 +104,8 @@ class Evaluate(SamplingArgs):
     """Evaluate the objective at one parameter vector: value, return, entropy (exact) or returns with standard errors (sampled)."""
 
     at: str
-    """Parameters: a checkpoint FILE.npz (FILE.npz@K for seed K), a flat .npy vector, or "x1,x2,..."."""
+    """Parameters: a checkpoint FILE.npz (FILE.npz@K for seed K), a flat .npy vector, "x1,x2,...", or an agent
+    trained elsewhere (SB3/sb3-contrib .zip, CleanRL .cleanrl_model; needs --env)."""
     env: str | None = None
     """Environment id; default: the one recorded in the checkpoint, else the paper's gridworld."""
     entropy: float = 0.0
@@ -143,9 +148,10 @@ class Interpolate(SamplingArgs, ExecutionArgs):
     """
 
     at: str
-    """Start θ0: checkpoint FILE.npz[@K], .npy, "x1,x2,...", or a named point (toy points; init/solution)."""
+    """Start θ0: checkpoint FILE.npz[@K], .npy, "x1,x2,...", a named point (toy points; init/solution), or an agent
+    file (.zip, .cleanrl_model; needs --env)."""
     to: tyro.conf.UseAppendAction[tuple[str, ...]]
-    """End θ1 (repeat --to for a piecewise path θ0 → θ1 → θ2 …)."""
+    """End θ1 (repeat --to for a piecewise path θ0 → θ1 → θ2 …); after --at AGENT, agents of the same architecture."""
     env: str | None = None
     """Objective id: a tabular policyscape/… id (exact), toy/…, supervised/…; default from the checkpoint."""
     alphas: str = "-0.5:1.5:81"
@@ -176,8 +182,9 @@ class Plane(SamplingArgs, ExecutionArgs):
     """Objective id; default from the checkpoint."""
     seed: int = 0
     """Seed of the random directions."""
-    normalization: str = "unit"
-    """Random directions: 'unit' (unit Gaussian) or 'filter' (filter-normalized, Li et al. 2018)."""
+    normalization: str = "auto"
+    """Random directions: 'unit' (unit Gaussian), 'filter' (filter-normalized, Li et al. 2018), or 'auto' (filter for
+    multi-layer policies, e.g. agents, unit otherwise)."""
     grid: int = 41
     """Grid points per axis."""
     span: tuple[float, float] | None = None
@@ -211,8 +218,9 @@ class Perturb(SamplingArgs, ExecutionArgs):
     """Number of random directions N."""
     seed: int = 0
     """Seed of the directions (direction i depends only on seed and i)."""
-    normalization: str = "unit"
-    """'unit' (unit Gaussian, the paper) or 'filter' (filter-normalized, Li et al. 2018)."""
+    normalization: str = "auto"
+    """'unit' (unit Gaussian, the paper), 'filter' (filter-normalized per layer and unit, Li et al. 2018), or 'auto'
+    (filter for multi-layer policies, e.g. agents, using the policy's layout; unit otherwise)."""
     directions_file: Path | None = None
     """Reuse directions from a .npy file [N, n] (e.g. another run's directions.npy) instead of drawing them."""
     flat_tolerance: float = 1e-6
@@ -251,6 +259,19 @@ class Hessian:
     """All eigenvalues (dense) up to this many parameters; Lanczos extremes above."""
     out: Path = Path("runs/hessian")
     """Run directory."""
+
+
+@dataclass(frozen=True)
+class Inspect:
+    """Print what an agent file holds: algorithm, architecture, parameter count, activation, action squashing,
+    normalization, and the θ it gives here. Nothing in the file is run (data, never code)."""
+
+    agent: tyro.conf.Positional[Path]
+    """Agent file: SB3/sb3-contrib .zip or CleanRL .cleanrl_model."""
+    obs_norm: Path | None = None
+    """Frozen observation statistics (VecNormalize .pkl, or .npz)."""
+    env: str | None = None
+    """Also check the agent against this Gymnasium id (observations, actions, bounds)."""
 
 
 @dataclass(frozen=True)
@@ -392,15 +413,18 @@ def cmd_evaluate(args: Evaluate) -> None:
 
     from policyscape.api import resolve_params
 
-    _, env_id = resolve_params(args.at, args.env)
-    sampling = _sampling(args, env_id)
+    agent = _agent_ref(args)
+    env_id = args.env if agent is not None else resolve_params(args.at, args.env)[1]
+    sampling = _sampling(args, env_id, agent=agent)
     if args.dry_run:
         from policyscape.api import objective_for
 
-        theta, _ = resolve_params(args.at, args.env)
-        _dry_run(objective_for(env_id, args.entropy, args.mix, sampling), theta, 1)
+        objective = objective_for(env_id, args.entropy, args.mix, sampling, agent)
+        theta = objective.policy.theta0 if agent is not None else resolve_params(args.at, args.env)[0]
+        _dry_run(objective, theta, 1)
         return
-    result = evaluate(args.at, env=env_id, entropy=args.entropy, mix=args.mix, sampling=sampling)
+    result = evaluate(args.at, env=env_id, entropy=args.entropy, mix=args.mix, sampling=sampling,
+                      obs_norm=args.obs_norm)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -425,10 +449,69 @@ def _point(at: str, env: str | None):
     return Point(theta, at), env_id
 
 
-def _sampling(args: SamplingArgs, env_id: str, seed: int = 0, sigma: float | None = None):
-    """Sampling options for ``env_id`` from the flags, or None for an exact/toy/supervised objective."""
+def _agent_ref(args):
+    """The agent of ``--at`` (an ``AgentRef``, with ``--obs-norm``), or None when ``--at`` is a θ."""
+    from policyscape.objectives.registry import AgentRef, is_agent_file
+
+    if is_agent_file(args.at):
+        if args.env is None:
+            raise InputError(f"{args.at}: an agent file does not record its environment; pass --env ID (e.g. "
+                             "--env Hopper-v5)")
+        return AgentRef.of(args.at, args.obs_norm)
+    if args.obs_norm is not None:
+        raise InputError(f"--obs-norm applies to agent files (--at AGENT.zip or .cleanrl_model), got --at {args.at!r}")
+    return None
+
+
+def _agent_point(path: str, objective, obs_norm):
+    """A further agent (``--to B.zip``) as a point of the family of ``objective``'s agent."""
+    from policyscape.agents import load_agent
+    from policyscape.policies.agent import AgentPolicy
+    from policyscape.runs.landscape import Point
+
+    if not isinstance(objective.policy, AgentPolicy):
+        raise InputError(f"--to {path}: an agent file as an end point needs an agent at --at too")
+    return Point(objective.policy.theta_of(load_agent(path, obs_norm=obs_norm)), path)
+
+
+def _end_point(to: str, env_id: str, objective, args):
+    from policyscape.objectives.registry import is_agent_file
+
+    return _agent_point(to, objective, args.obs_norm) if is_agent_file(to) else _point(to, env_id)[0]
+
+
+def _start(args, entropy: float, mix: float, seed: int):
+    """(θ0 as a Point, env id, objective, variant) of ``--at`` (a θ or an agent trained elsewhere)."""
+    from policyscape.runs.landscape import Point
+
+    agent = _agent_ref(args)
+    if agent is None:
+        at, env_id = _point(args.at, args.env)
+        objective, variant = _variant(args, env_id, entropy, mix, seed)
+        return at, env_id, objective, variant
+    objective, variant = _variant(args, args.env, entropy, mix, seed, agent)
+    return Point(objective.policy.theta0, args.at), args.env, objective, variant
+
+
+def _normalization(requested: str, objective) -> str:
+    from policyscape.runs.landscape import default_normalization
+
+    if requested not in ("auto", "unit", "filter"):
+        raise InputError(f"--normalization must be 'auto', 'unit' or 'filter', got {requested!r}")
+    return default_normalization(objective) if requested == "auto" else requested
+
+
+def _sampling(args: SamplingArgs, env_id: str, seed: int = 0, sigma: float | None = None, agent=None):
+    """Sampling options for ``env_id`` from the flags, or None for an exact/toy/supervised objective.
+
+    With an ``agent``, σ defaults to None: the agent's own action distribution."""
     from policyscape.objectives.registry import Sampling, is_sampled_id
 
+    if agent is not None:
+        sigma = args.sigma if sigma is None else sigma
+        return Sampling(sigma=None if sigma is None else float(sigma),
+                        episodes=16 if args.episodes is None else args.episodes, discount=args.discount,
+                        crn=args.crn, seed=seed, max_steps=args.max_steps)
     if not is_sampled_id(env_id) and args.episodes is None:
         flags = {"sigma": args.sigma, "discount": args.discount, "max_steps": args.max_steps}
         given = [f for f, value in flags.items() if value is not None]
@@ -441,14 +524,16 @@ def _sampling(args: SamplingArgs, env_id: str, seed: int = 0, sigma: float | Non
                     discount=args.discount, crn=args.crn, seed=seed, max_steps=args.max_steps)
 
 
-def _variant(args: SamplingArgs, env_id: str, entropy: float, mix: float, seed: int = 0):
+def _variant(args: SamplingArgs, env_id: str, entropy: float, mix: float, seed: int = 0, agent=None):
     from dataclasses import asdict
 
     from policyscape.api import objective_for
 
-    sampling = _sampling(args, env_id, seed)
+    sampling = _sampling(args, env_id, seed, agent=agent)
     variant = {"entropy": entropy, "mix": mix, **({"sampling": asdict(sampling)} if sampling else {})}
-    return objective_for(env_id, entropy, mix, sampling), variant
+    if agent is not None:  # what was loaded, and whether observations are normalized
+        variant["agent"] = agent.describe()
+    return objective_for(env_id, entropy, mix, sampling, agent), variant
 
 
 def _dry_run(objective, theta0, num_points: int, split: tuple[int, int] | None = None,
@@ -499,22 +584,34 @@ def cmd_interpolate(args: Interpolate) -> None:
 
     if not args.to:
         raise InputError("interpolate needs at least one --to")
-    start, env_id = _point(args.at, args.env)
-    ends = [_point(t, env_id)[0] for t in args.to]
+    agent = _agent_ref(args)
+    start, env_id = (None, args.env) if agent is not None else _point(args.at, args.env)
     alphas = parse_alphas(args.alphas)
     taus = parse_float_list(args.entropy, "entropy (τ)")
     mixes = parse_float_list(args.mix, "mix (c)", hi=1.0)
     from policyscape.objectives.registry import is_sampled_id
 
-    if not (is_sampled_id(env_id) or args.episodes is not None):
+    if agent is not None:
+        from policyscape.runs.landscape import Point
+
+        sigmas = parse_float_list(args.sigma, "sigma (σ)") if args.sigma is not None else (None,)
+        objectives = {"agent's own σ" if sg is None else f"σ={sg:g}":
+                      objective_for(env_id, taus[0], mixes[0], _sampling(args, env_id, args.seed, sg, agent), agent)
+                      for sg in sigmas}
+        first = next(iter(objectives.values()))
+        start = Point(first.policy.theta0, args.at)
+        ends = [_end_point(t, env_id, first, args) for t in args.to]
+    elif not (is_sampled_id(env_id) or args.episodes is not None):
         if args.sigma is not None:
             raise InputError(f"--sigma applies to sampled objectives; {env_id!r} is evaluated exactly")
         objectives = {f"τ={t:g}, c={c:g}" if len(mixes) > 1 or c else f"τ={t:g}": objective_for(env_id, t, c)
                       for t in taus for c in mixes}
+        ends = [_point(t, env_id)[0] for t in args.to]
     else:
         sigmas = parse_float_list(args.sigma, "sigma (σ)") if args.sigma is not None else (0.1,)
         objectives = {f"σ={sg:g}": objective_for(env_id, taus[0], mixes[0], _sampling(args, env_id, args.seed, sg))
                       for sg in sigmas}
+        ends = [_point(t, env_id)[0] for t in args.to]
     executor = _executor(args, next(iter(objectives.values())))
     if args.dry_run:
         chunk_size = 1024  # run_interpolate's: one store per variant
@@ -535,9 +632,9 @@ def cmd_plane(args: Plane) -> None:
     from policyscape.plots.landscape import plot_plane
     from policyscape.runs.landscape import run_plane
 
-    center, env_id = _point(args.at, args.env)
-    towards = [_point(t, env_id)[0] for t in args.to]
-    objective, variant = _variant(args, env_id, args.entropy, args.mix, args.seed)
+    center, env_id, objective, variant = _start(args, args.entropy, args.mix, args.seed)
+    towards = [_end_point(t, env_id, objective, args) for t in args.to]
+    normalization = _normalization(args.normalization, objective)
     executor = _executor(args, objective)
     if args.dry_run:
         chunk_size = 1024  # run_plane's
@@ -546,7 +643,7 @@ def cmd_plane(args: Plane) -> None:
         return
     with executor:
         summary = run_plane(objective, center, args.out, env_id, variant, towards=towards, grid=args.grid,
-                            span=args.span, seed=args.seed, normalization=args.normalization,
+                            span=args.span, seed=args.seed, normalization=normalization,
                             show_progress=args.progress, executor=executor)
     plot_plane(args.out)
     print(f"value at θ0 {summary['value_at_theta0']:.6g}; max {summary['max']:.6g} at (u, v) = {summary['argmax_uv']}")
@@ -561,8 +658,7 @@ def cmd_perturb(args: Perturb) -> None:
     from policyscape.plots.landscape import plot_perturb
     from policyscape.runs.landscape import run_perturb
 
-    at, env_id = _point(args.at, args.env)
-    objective, variant = _variant(args, env_id, args.entropy, args.mix, args.seed)
+    at, env_id, objective, variant = _start(args, args.entropy, args.mix, args.seed)
     directions = None
     if args.directions_file is not None:
         try:
@@ -572,7 +668,8 @@ def cmd_perturb(args: Perturb) -> None:
     stochastic = isinstance(objective, StochasticObjective)
     chunk_size = args.chunk_size or (64 if stochastic else 1024)
     config = PerturbConfig(alphas=args.alpha or (0.1,), directions=args.directions, seed=args.seed,
-                           normalization=args.normalization, flat_tolerance=args.flat_tolerance,
+                           normalization=_normalization(args.normalization, objective),
+                           flat_tolerance=args.flat_tolerance,
                            chunk_size=chunk_size, noise_evaluations=args.noise_evaluations)
     executor = _executor(args, objective)
     if args.dry_run:
@@ -614,6 +711,29 @@ def cmd_hessian(args: Hessian) -> None:
           f"tr(H)/n {s['random_curvature']['mean']:.6g}; random dᵀHd mean {s['random_direction_curvature']['mean']:.6g} "
           f"± {s['random_direction_curvature']['std']:.3g}")
     print(f"results: {args.out}")
+
+
+def cmd_inspect(args: Inspect) -> None:
+    from policyscape.agents import describe, load_agent
+    from policyscape.policies.agent import AgentPolicy
+
+    spec = load_agent(args.agent, obs_norm=args.obs_norm)
+    print(describe(spec))
+    if spec.log_std == "gsde":
+        print("policyscape   its own distribution (gSDE) is refused here; with --sigma X: " +
+              AgentPolicy(spec, "fixed").layout.describe())
+    else:
+        own = AgentPolicy(spec, "own")
+        print(f"policyscape   θ (its own distribution) = {own.layout.describe()}")
+        if own.head != "none":
+            print(f"              θ (--sigma X, its mean action) = {AgentPolicy(spec, 'fixed').layout.describe()}")
+    print(f"observations  {'normalized (frozen statistics)' if spec.obs_norm is not None else 'not normalized'}")
+    if args.env is not None:
+        from policyscape.envs.rollout import Rollouts
+
+        engine = Rollouts(args.env)
+        AgentPolicy(spec, "fixed").check_spaces(engine.observation_space, engine.action_space, args.env)
+        print(f"environment   {args.env}: observations, actions and bounds match")
 
 
 def cmd_envs(args: Envs) -> None:
@@ -661,6 +781,7 @@ COMMANDS = {
     "hessian": (Hessian, cmd_hessian),
     "schedules": (Schedules, cmd_schedules),
     "envs": (Envs, cmd_envs),
+    "inspect": (Inspect, cmd_inspect),
     "plot": (Plot, cmd_plot),
     "reproduce": (Reproduce, cmd_reproduce),
     "report": (Report, cmd_report),

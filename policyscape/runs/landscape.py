@@ -52,6 +52,18 @@ def parameter_groups(objective: Objective) -> list[np.ndarray]:
     return [np.arange(objective.num_params)]
 
 
+def default_normalization(objective: Objective) -> str:
+    """``--normalization auto``: ``"filter"`` for multi-layer policies (two or more weight groups with output units
+    in their layout: MLPs, loaded agents), whose layers have very different scales; ``"unit"`` otherwise."""
+    from policyscape.policies.layout import Layout
+
+    layout = getattr(getattr(objective, "policy", None), "layout", None)
+    if isinstance(layout, Layout) and layout.size == objective.num_params:
+        if sum(g.filter_axis is not None for g in layout.groups) >= 2:
+            return "filter"
+    return "unit"
+
+
 def make_directions(objective: Objective, theta0: np.ndarray, num: int, seed: int, normalization: str) -> np.ndarray:
     d = gaussian_directions(objective.num_params, num, seed)
     if normalization == "filter":
