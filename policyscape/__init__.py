@@ -26,12 +26,15 @@ _EXPORTS = {
     "InputError": "policyscape.errors",
     "TabularMDP": "policyscape.envs.tabular",
     "TabularSoftmaxPolicy": "policyscape.policies.softmax",
+    "agent_objective": "policyscape.api",
     "evaluate": "policyscape.api",
     "exact_objective": "policyscape.api",
     "make_tabular": "policyscape.envs.registry",
     "optimal_value": "policyscape.envs.tabular",
+    "policy_from_apply": "policyscape.api",
     "register_gymnasium_envs": "policyscape.envs.registry",
     "resolve_params": "policyscape.api",
+    "sampled_objective": "policyscape.api",
     "train_exact": "policyscape.optimize.exact_pg",
 }
 
@@ -53,7 +56,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from policyscape.api import evaluate, exact_objective, resolve_params
+    from policyscape.api import (agent_objective, evaluate, exact_objective, policy_from_apply, resolve_params,
+                                 sampled_objective)
     from policyscape.envs.registry import DEFAULT_ENV_ID, make_tabular, register_gymnasium_envs
     from policyscape.envs.tabular import TabularMDP, optimal_value
     from policyscape.errors import InputError
