@@ -73,14 +73,23 @@ class AgentRef:
         norm = None if obs_norm is None else str(Path(obs_norm).resolve())
         return cls(str(path.resolve()), sha256_of(path), norm, None if norm is None else sha256_of(norm))
 
-    def load(self):
-        """The :class:`~policyscape.agents.spec.AgentSpec`, with its normalization, after checking the checksums."""
+    def load(self, action_space=None):
+        """The :class:`~policyscape.agents.spec.AgentSpec`, with its normalization, after checking the checksums.
+
+        CleanRL files do not record their action bounds: they are taken from ``action_space`` (the
+        environment's) when given."""
         from policyscape.agents import load_agent
 
         for path, sha in ((self.path, self.sha256), (self.obs_norm, self.obs_norm_sha256)):
             if path is not None and sha256_of(path) != sha:
                 raise InputError(f"{path} changed since it was referenced (sha256 {sha[:16]}…); start again")
-        return load_agent(self.path, obs_norm=self.obs_norm)
+        spec = load_agent(self.path, obs_norm=self.obs_norm)
+        from gymnasium import spaces
+
+        if spec.source.startswith("cleanrl") and spec.action_low is None and isinstance(action_space, spaces.Box):
+            spec = load_agent(self.path, obs_norm=self.obs_norm, action_low=action_space.low,
+                              action_high=action_space.high)
+        return spec
 
     def describe(self) -> dict:
         return {"path": self.path, "sha256": self.sha256, "obs_norm": self.obs_norm,
@@ -171,7 +180,12 @@ def _agent_objective(env_id: str, entropy: float, mix: float, s: Sampling, agent
     from policyscape.objectives.sampled import SampledObjective
     from policyscape.policies.agent import AgentPolicy
 
-    policy = AgentPolicy(agent.load(), "own" if s.sigma is None else "fixed")
+    env = gymnasium.make(env_id)
+    try:
+        action_space = env.action_space
+    finally:
+        env.close()
+    policy = AgentPolicy(agent.load(action_space), "own" if s.sigma is None else "fixed")
     return SampledObjective(env_id, sigma=s.sigma, episodes=s.episodes,
                             discount=0.995 if s.discount is None else s.discount, crn=s.crn, seed=s.seed,
                             max_steps=s.max_steps, policy=policy)

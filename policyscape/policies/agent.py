@@ -33,6 +33,7 @@ and for squashed actions the change of variables ``log p(a) = log N(u) − Σ lo
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -167,6 +168,8 @@ class AgentPolicy:
         """θ of another agent of the same architecture (e.g. another checkpoint of one training run) in
         this family; a different architecture is an InputError naming the difference. The frozen
         normalization stays this policy's."""
+        if spec.action_low is None and self.low is not None and spec.source.startswith("cleanrl"):
+            spec = dataclasses.replace(spec, action_low=self.low, action_high=self.high)  # not recorded in the file
         other = AgentPolicy(spec, self.sigma_mode)
         mine, theirs = self.architecture(), other.architecture()
         diff = [k for k in mine if mine[k] != theirs[k]]

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from agent_files import HOPPER_ACT, HOPPER_OBS, ppo_file, sac_file, vecnorm_file
 from agent_references import HIGH, LOW, OBS, ACT, f32, ref_mlp, relu, rng, spaces_data, tanh
-from agent_writers import SAC_POLICY, sb3_zip_bytes, vecnormalize_bytes
+from agent_writers import SAC_POLICY, msgpack_bytes, sb3_zip_bytes, vecnormalize_bytes
 
 from policyscape.agents import deterministic_action, load_agent, log_std, mean_action
 from policyscape.cli import main
@@ -175,6 +175,24 @@ def test_sampled_objective_equals_an_independent_gymnasium_loop_on_hopper(agents
     out = obj.evaluate(obj.policy.theta0)
     spec = load_agent(paths["sac"])
     G, steps = _gym_returns("Hopper-v5", E, seed, T, lambda o, eps: np.tanh(mean_action(spec, o) + 0.3 * eps))
+    np.testing.assert_allclose(out["return"][0], G.mean(), rtol=1e-9, atol=1e-9)
+    assert out["env_steps"][0] == steps
+
+
+def test_a_cleanrl_flax_actor_takes_its_bounds_from_the_environment(tmp_path):
+    """A CleanRL TD3 actor (flax msgpack, no bounds in the file): deterministic, tanh then rescaled to Hopper's
+    bounds; against the agents package's reference with the bounds given by hand."""
+    r = rng(12)
+    sizes = (HOPPER_OBS, 8, 8, HOPPER_ACT)
+    actor = {"params": {f"Dense_{k}": {"kernel": f32(r, sizes[k], sizes[k + 1]), "bias": f32(r, sizes[k + 1])}
+                        for k in range(3)}}
+    path = tmp_path / "td3_continuous_action_jax.cleanrl_model"
+    path.write_bytes(msgpack_bytes({"0": actor, "1": actor, "2": actor}))
+    obj = make_objective("Hopper-v5", sampling=Sampling(sigma=None, episodes=2, seed=1, max_steps=100),
+                         agent=AgentRef.of(path))
+    out = obj.evaluate(obj.policy.theta0)
+    spec = load_agent(path, action_low=-np.ones(3), action_high=np.ones(3))
+    G, steps = _gym_returns("Hopper-v5", 2, 1, 100, lambda o, eps: deterministic_action(spec, o))
     np.testing.assert_allclose(out["return"][0], G.mean(), rtol=1e-9, atol=1e-9)
     assert out["env_steps"][0] == steps
 
