@@ -1,4 +1,4 @@
-"""Agents trained elsewhere, read as data (groundwork for "bring your own agent").
+"""Agents trained elsewhere, read as data ("bring your own agent").
 
 Readers (numpy and the standard library only; every refusal is an
 :class:`~policyscape.errors.InputError` naming the file and what was wrong or refused):
@@ -13,7 +13,10 @@ Readers (numpy and the standard library only; every refusal is an
 
 Each returns an :class:`~policyscape.agents.spec.AgentSpec`; :mod:`~policyscape.agents.spec`
 holds its numpy reference forward pass and :func:`~policyscape.agents.spec.describe`.
-Wiring these into ``--at``, the objectives and the CLI is pending.
+An ``AgentSpec`` becomes a policy family through :class:`~policyscape.policies.agent.AgentPolicy`
+(θ0 = the loaded weights), the sampled objective of its environment through
+``objectives.registry.make_objective(..., agent=AgentRef.of(path, obs_norm))``, and the CLI's
+``--at AGENT [--obs-norm FILE]`` and ``policyscape inspect``.
 """
 
 from __future__ import annotations
