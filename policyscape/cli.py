@@ -151,7 +151,8 @@ class Interpolate(SamplingArgs, ExecutionArgs):
     """Start θ0: checkpoint FILE.npz[@K], .npy, "x1,x2,...", a named point (toy points; init/solution), or an agent
     file (.zip, .cleanrl_model; needs --env)."""
     to: tyro.conf.UseAppendAction[tuple[str, ...]]
-    """End θ1 (repeat --to for a piecewise path θ0 → θ1 → θ2 …); after --at AGENT, agents of the same architecture."""
+    """End θ1 (repeat --to for a piecewise path θ0 → θ1 → θ2 …); after --at AGENT, agents of the same
+    architecture."""
     env: str | None = None
     """Objective id: a tabular policyscape/… id (exact), toy/…, supervised/…; default from the checkpoint."""
     alphas: str = "-0.5:1.5:81"

@@ -274,7 +274,8 @@ class AgentPolicy:
             return self._to_env(self.mean(thetas, obs))
 
     def act(self, thetas, obs, noise, sigma=None) -> np.ndarray:
-        """``a = squash/rescale(μ + σ ⊙ ε)`` → [B, E, K] (module docstring); ``noise`` [B, E, K] standard normal."""
+        """``a = squash/rescale(μ + σ ⊙ ε)`` → [B, E, K] (module docstring); ``noise`` [B, E, K] standard
+        normal."""
         sigma = self._check_sigma(sigma)
         thetas, obs = self._inputs(thetas, obs, np)
         with _OneBlasThread():
@@ -329,7 +330,8 @@ class AgentPolicy:
         return xp.sum(self.log_std(thetas, obs, xp) + _HALF_LOG_2PIE, axis=-1)
 
     def describe(self) -> str:
-        norm = (f"observations normalized (frozen statistics{' from ' + self.spec.obs_norm.source if self.spec.obs_norm.source else ''})"
+        source = self.spec.obs_norm.source if self.normalized else ""
+        norm = (f"observations normalized (frozen statistics{' from ' + source if source else ''})"
                 if self.normalized else "observations not normalized")
         sigma = {"own": "the agent's own action distribution", "fixed": "its mean action under a fixed Gaussian σ"}
         return (f"{self.spec.algorithm} agent {self.spec.path}: {sigma[self.sigma_mode]}; {norm}; "

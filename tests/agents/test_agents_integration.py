@@ -8,13 +8,12 @@ import math
 import os
 import pickle
 from collections import OrderedDict
-from pathlib import Path
 
 import gymnasium
 import numpy as np
 import pytest
 from agent_files import HOPPER_ACT, HOPPER_OBS, ppo_file, sac_file, vecnorm_file
-from agent_references import HIGH, LOW, OBS, ACT, f32, ref_mlp, relu, rng, spaces_data, tanh
+from agent_references import ACT, HIGH, LOW, OBS, f32, ref_mlp, relu, rng, spaces_data
 from agent_writers import SAC_POLICY, msgpack_bytes, sb3_zip_bytes, vecnormalize_bytes
 
 from policyscape.agents import deterministic_action, load_agent, log_std, mean_action
@@ -177,6 +176,20 @@ def test_sampled_objective_equals_an_independent_gymnasium_loop_on_hopper(agents
     G, steps = _gym_returns("Hopper-v5", E, seed, T, lambda o, eps: np.tanh(mean_action(spec, o) + 0.3 * eps))
     np.testing.assert_allclose(out["return"][0], G.mean(), rtol=1e-9, atol=1e-9)
     assert out["env_steps"][0] == steps
+
+
+def test_a_worker_rebuilds_the_same_agent_from_the_spec_and_refuses_a_changed_file(agents):
+    paths, _, _ = agents
+    obj = make_objective("Hopper-v5", sampling=Sampling(sigma=None, episodes=2, max_steps=50),
+                         agent=AgentRef.of(paths["ppo"], paths["vn"]))
+    spec = pickle.loads(pickle.dumps(obj.spec))
+    thetas = obj.policy.theta0 + np.zeros((2, 1))
+    thetas[1] *= 0.9
+    for field, values in spec(thetas).items():
+        np.testing.assert_array_equal(values, obj.evaluate(thetas)[field])
+    ppo_file(paths["ppo"], seed=7)  # the file changes under the run
+    with pytest.raises(InputError, match="changed since it was referenced"):
+        spec.agent.load()
 
 
 def test_a_cleanrl_flax_actor_takes_its_bounds_from_the_environment(tmp_path):
