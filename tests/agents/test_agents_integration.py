@@ -3,10 +3,12 @@ passes, normalization as SB3 applies it, SAC squashing by hand, the sampled obje
 Gymnasium loop, the CLI (--at AGENT, --obs-norm, inspect, refusals with exit code 2) and the JAX-apply family."""
 
 import dataclasses
+import io
 import json
 import math
 import os
 import pickle
+import zipfile
 from collections import OrderedDict
 
 import gymnasium
@@ -357,6 +359,27 @@ def test_a_pickle_naming_anything_else_exits_2_and_nothing_runs(agents, capsys, 
     evil.write_bytes(pickle.dumps(_Touch(target)))
     rc, _, err = run_cli(capsys, "inspect", paths["ppo"], "--obs-norm", evil)
     assert rc == 2 and "refused" in err and not target.exists()
+    # an agent zip whose policy.pth pickle names os.system
+    with zipfile.ZipFile(paths["ppo"]) as src:
+        members = {n: src.read(n) for n in src.namelist()}
+    with zipfile.ZipFile(io.BytesIO(members["policy.pth"])) as pth:
+        inner = {n: pth.read(n) for n in pth.namelist()}
+    key = next(n for n in inner if n.endswith("data.pkl"))
+    inner[key] = pickle.dumps(OrderedDict([("log_std", _Touch(target))]), protocol=2)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as dst:
+        for name, raw in inner.items():
+            dst.writestr(name, raw)
+    members["policy.pth"] = buf.getvalue()
+    bad = tmp_path / "evil.zip"
+    with zipfile.ZipFile(bad, "w") as dst:
+        for name, raw in members.items():
+            dst.writestr(name, raw)
+    for argv in (["evaluate", "--at", bad, "--env", "Hopper-v5"], ["inspect", bad],
+                 ["perturb", "--at", bad, "--env", "Hopper-v5", "--out", tmp_path / "never"]):
+        rc, _, err = run_cli(capsys, *argv)
+        assert rc == 2 and f"refused {os.system.__module__}.system" in err, err
+    assert not target.exists() and not (tmp_path / "never").exists()
 
 
 def test_obs_norm_without_an_agent_and_an_agent_where_theta_is_expected_exit_2(agents, capsys, tmp_path):
