@@ -17,7 +17,7 @@ import numpy as np
 from policyscape.envs.registry import DEFAULT_ENV_ID, make_tabular
 from policyscape.envs.tabular import optimal_value
 from policyscape.errors import InputError
-from policyscape.objectives.base import as_theta_batch
+from policyscape.objectives.base import PolicyObjective, as_theta_batch
 from policyscape.objectives.exact import ExactObjective
 from policyscape.runs.checkpoint import Params, load_params
 
@@ -130,7 +130,7 @@ def evaluate(at: str | np.ndarray, env: str | None = None, entropy: float = 0.0,
         objective = objective_for(env_id, entropy, mix, sampling)
     theta = as_theta_batch(theta, objective.num_params, what=f"theta for {env_id}")
     result = {"env_id": env_id, **{k: float(v[0]) for k, v in objective.evaluate(theta).items()}}
-    policy = getattr(objective, "policy", None)
+    policy = objective.policy if isinstance(objective, PolicyObjective) else None
     if isinstance(policy, AgentPolicy):
         result.update(agent=policy.spec.path, algorithm=policy.spec.algorithm,
                       sigma="the agent's own" if objective.sigma is None else objective.sigma,

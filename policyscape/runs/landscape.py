@@ -55,11 +55,9 @@ def parameter_groups(objective: Objective) -> list[np.ndarray]:
 def default_normalization(objective: Objective) -> str:
     """``--normalization auto``: ``"filter"`` for multi-layer policies (two or more weight groups with output units
     in their layout: MLPs, loaded agents), whose layers have very different scales; ``"unit"`` otherwise."""
-    from policyscape.policies.layout import Layout
-
-    layout = getattr(getattr(objective, "policy", None), "layout", None)
-    if isinstance(layout, Layout) and layout.size == objective.num_params:
-        if sum(g.filter_axis is not None for g in layout.groups) >= 2:
+    if isinstance(objective, PolicyObjective):
+        layout = objective.policy.layout
+        if layout.size == objective.num_params and sum(g.filter_axis is not None for g in layout.groups) >= 2:
             return "filter"
     return "unit"
 
