@@ -426,6 +426,11 @@ def cmd_evaluate(args: Evaluate) -> None:
         return
     result = evaluate(args.at, env=env_id, entropy=args.entropy, mix=args.mix, sampling=sampling,
                       obs_norm=args.obs_norm)
+    import math
+
+    if not math.isfinite(result["value"]):
+        raise InputError(f"the objective of {env_id} is not finite at --at {args.at[:80]!r} (value {result['value']!r}); "
+                         "expected a parameter vector where it is finite (is θ too large, or the simulation unstable?)")
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -689,11 +694,20 @@ def cmd_perturb(args: Perturb) -> None:
         nf = summary["nonfinite_episodes"]
         print(f"warning: {nf['total']} episodes at {nf['points_affected']} points returned NaN/inf and were left out "
               "(per point: points/perturb.csv, column nonfinite_episodes)")
+    if summary.get("nonfinite_directions"):
+        print(f"warning: {summary['nonfinite_directions']} (direction, α) pairs have a non-finite Δ+ or Δ− (NaN/inf); "
+              "they are labelled 'non-finite' in perturbations.csv and left out of every fraction and mean")
+    if summary["noise"].get("nonfinite"):
+        print(f"warning: {summary['noise']['nonfinite']} of the noise re-evaluations of O(θ0) were not finite and "
+              "were left out of the noise std")
     if summary["noise"]["evaluations"]:
         print(f"noise std of O(θ0): {summary['noise']['std']:.4g} ({summary['noise']['evaluations']} re-evaluations)")
     for p in summary["per_alpha"]:
         fractions = ", ".join(f"{k} {v:.1%}" for k, v in p["fractions"].items())
-        print(f"α = {p['alpha']:g}: {fractions}; most-improvement curvature {p['most_improvement_curvature']:.4g}")
+        classified = (f" (of {p['classified_directions']} finite directions; {p['nonfinite_directions']} non-finite)"
+                      if p.get("nonfinite_directions") else "")
+        print(f"α = {p['alpha']:g}: {fractions}{classified}; most-improvement curvature "
+              f"{p['most_improvement_curvature']:.4g}")
     print(f"results: {args.out}")
 
 

@@ -19,6 +19,10 @@ a Δ within ±tol of zero is "not significant"):
     convex              otherwise, if neither Δ is significantly negative (min(Δ+, Δ−) >= −tol)
     gradient-dominated  otherwise: one side significantly up, the other significantly down
 
+A direction whose Δ+ or Δ− is not finite (NaN/inf: an overflow, an unstable simulation) is never
+classified or averaged: its class is ``"non-finite"``, and the summary counts such directions per α
+(``nonfinite_directions``); fractions and means are over the finite directions only.
+
 *Curvature of the direction of most improvement*: the curvature estimate of the direction
 whose Δ+ is at the 90th percentile of all Δ+ (for each α).
 
@@ -36,6 +40,8 @@ import numpy as np
 from policyscape.errors import InputError
 
 CLASSES = ("local maximum", "convex", "gradient-dominated", "flat")
+#: The label of a direction whose Δ+ or Δ− is NaN/inf: never one of :data:`CLASSES`.
+NONFINITE = "non-finite"
 FLAT_TOLERANCE = 1e-6
 
 
@@ -46,6 +52,9 @@ def check_alphas(alphas) -> tuple[float, ...]:
     for a in alphas:
         if not (math.isfinite(a) and a > 0):
             raise InputError(f"step size α must be a finite number > 0, got {a!r}")
+        if not math.isfinite(a * a):
+            raise InputError(f"step size α = {a!r} is too large: the curvature (Δ+ + Δ−)/α² needs a finite α², "
+                             f"expected α < 1e154")
     return alphas
 
 
@@ -73,6 +82,11 @@ def paired_deltas(values: np.ndarray, num_directions: int, num_alphas: int) -> t
 def projections(delta_plus: np.ndarray, delta_minus: np.ndarray, alpha: float | np.ndarray) -> dict[str, np.ndarray]:
     """Calibrated estimates and the paper's axis projections (module docstring)."""
     alpha = np.asarray(alpha, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is a non-finite estimate, labelled as such
+        return _projections(delta_plus, delta_minus, alpha)
+
+
+def _projections(delta_plus: np.ndarray, delta_minus: np.ndarray, alpha: np.ndarray) -> dict[str, np.ndarray]:
     return {
         "gradient": (delta_plus - delta_minus) / (2 * alpha),
         "curvature": (delta_plus + delta_minus) / alpha**2,
@@ -92,15 +106,27 @@ def classify(delta_plus: np.ndarray, delta_minus: np.ndarray, tol: float) -> np.
     labels[convex] = "convex"
     labels[local_max] = "local maximum"
     labels[flat] = "flat"
+    labels[~(np.isfinite(delta_plus) & np.isfinite(delta_minus))] = NONFINITE
     return labels
 
 
 def class_fractions(labels: np.ndarray) -> dict[str, float]:
-    return {c: float(np.mean(labels == c)) for c in CLASSES}
+    """Fraction of each class among the classified (finite) directions; 0 for all when none is finite."""
+    finite = labels != NONFINITE
+    if not finite.any():
+        return {c: 0.0 for c in CLASSES}
+    return {c: float(np.mean(labels[finite] == c)) for c in CLASSES}
 
 
 def most_improvement_curvature(delta_plus: np.ndarray, curvature: np.ndarray, percentile: float = 90.0) -> tuple[float, int]:
-    """(curvature, direction index) of the direction whose Δ+ sits at the given percentile."""
+    """(curvature, direction index) of the direction whose Δ+ sits at the given percentile, among the
+    directions with finite Δ+ and curvature; (nan, -1) when there is none."""
+    finite = np.flatnonzero(np.isfinite(delta_plus) & np.isfinite(curvature))
+    if finite.size == 0:
+        return math.nan, -1
+    if finite.size < len(delta_plus):
+        curv, k = most_improvement_curvature(delta_plus[finite], curvature[finite], percentile)
+        return curv, int(finite[k])
     order = np.argsort(delta_plus, kind="stable")
     index = int(order[int(round(percentile / 100.0 * (len(order) - 1)))])
     return float(curvature[index]), index
@@ -150,6 +176,8 @@ class PerturbConfig:
 def analyse(values: np.ndarray, alphas: tuple[float, ...], num_directions: int, noise_std: float = 0.0,
             flat_tolerance: float = FLAT_TOLERANCE) -> tuple[dict[str, np.ndarray], dict]:
     """Point values → (per-(α, direction) table, summary). Table rows are α-major."""
+    if not np.isfinite(values[0]):
+        raise InputError(f"the objective at θ0 is not finite ({values[0]!r}); no perturbation can be classified there")
     dp, dm = paired_deltas(values, num_directions, len(alphas))
     tol = significance_tolerance(noise_std, float(values[0]), flat_tolerance)
     alpha_col = np.repeat(np.asarray(alphas), num_directions).reshape(len(alphas), num_directions)
@@ -166,14 +194,17 @@ def analyse(values: np.ndarray, alphas: tuple[float, ...], num_directions: int, 
     per_alpha = []
     for a, alpha in enumerate(alphas):
         curv, idx = most_improvement_curvature(dp[a], proj["curvature"][a])
+        ok = labels[a] != NONFINITE
         per_alpha.append({
             "alpha": alpha,
             "fractions": class_fractions(labels[a]),
             "most_improvement_curvature": curv,
             "most_improvement_direction": idx,
-            "mean_curvature": float(proj["curvature"][a].mean()),
-            "fraction_significant_negative_curvature": float(np.mean((dp[a] + dm[a]) < -2 * tol)),
-            "max_delta_plus": float(dp[a].max()),
+            "mean_curvature": float(proj["curvature"][a][ok].mean()) if ok.any() else math.nan,
+            "fraction_significant_negative_curvature": float(np.mean((dp[a] + dm[a])[ok] < -2 * tol)) if ok.any() else math.nan,
+            "max_delta_plus": float(dp[a][ok].max()) if ok.any() else math.nan,
+            "nonfinite_directions": int((~ok).sum()),
+            "classified_directions": int(ok.sum()),
         })
     summary = {
         "value_at_theta0": float(values[0]),
@@ -183,6 +214,7 @@ def analyse(values: np.ndarray, alphas: tuple[float, ...], num_directions: int, 
         "most_improvement_curvature": per_alpha[0]["most_improvement_curvature"] if len(alphas) == 1 else {
             str(p["alpha"]): p["most_improvement_curvature"] for p in per_alpha},
         "per_alpha": per_alpha,
+        "nonfinite_directions": int(sum(p["nonfinite_directions"] for p in per_alpha)),
     }
     return table, summary
 
@@ -194,6 +226,7 @@ def table_rows(table: dict[str, np.ndarray]) -> tuple[list[str], list[list]]:
 
 __all__ = [
     "CLASSES",
+    "NONFINITE",
     "PerturbConfig",
     "analyse",
     "check_alphas",

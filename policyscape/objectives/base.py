@@ -162,17 +162,23 @@ class JaxObjective(DifferentiableObjective):
 
     @float64
     def grad(self, theta) -> np.ndarray:
-        """∇J(θ) → [n]."""
-        return np.asarray(self._grad(jnp.asarray(as_theta_batch(theta, self.num_params)[0])))
+        """∇J(θ): θ [n] → [n]; a batch θ [B, n] → [B, n] (one gradient per row)."""
+        batch = as_theta_batch(theta, self.num_params)
+        out = np.stack([np.asarray(self._grad(jnp.asarray(row))) for row in batch])
+        return out if np.ndim(theta) == 2 else out[0]
 
     @float64
     def hessian(self, theta) -> np.ndarray:
-        """∇²J(θ) → [n, n] (dense)."""
-        return np.asarray(self._hessian(jnp.asarray(as_theta_batch(theta, self.num_params)[0])))
+        """∇²J(θ) (dense): θ [n] → [n, n]; a batch θ [B, n] → [B, n, n] (one Hessian per row)."""
+        batch = as_theta_batch(theta, self.num_params)
+        out = np.stack([np.asarray(self._hessian(jnp.asarray(row))) for row in batch])
+        return out if np.ndim(theta) == 2 else out[0]
 
     @float64
     def hvp(self, theta, v) -> np.ndarray:
-        """Hessian-vector product ∇²J(θ) v by forward-over-reverse autodiff → [n]."""
-        theta = as_theta_batch(theta, self.num_params)[0]
-        v = as_theta_batch(v, self.num_params, what="v")[0]
+        """Hessian-vector product ∇²J(θ) v by forward-over-reverse autodiff, for one θ [n] and v [n] → [n]."""
+        theta, v = as_theta_batch(theta, self.num_params), as_theta_batch(v, self.num_params, what="v")
+        if theta.shape[0] != 1 or v.shape[0] != 1:
+            raise InputError(f"hvp takes one θ [n] and one v [n], got shapes {np.shape(theta)} and {np.shape(v)}")
+        theta, v = theta[0], v[0]
         return np.asarray(self._hvp(jnp.asarray(theta), jnp.asarray(v)))

@@ -23,9 +23,10 @@ def plot_perturb(path: Path | str) -> list[Path]:
     paths = []
     fig, axes = plt.subplots(1, len(alphas), figsize=(5.2 * len(alphas), 5), squeeze=False)
     for ax, alpha in zip(axes[0], alphas):
-        rows = table["alpha"] == alpha
+        all_rows = table["alpha"] == alpha
+        rows = all_rows & np.isfinite(table["delta_plus"]) & np.isfinite(table["delta_minus"])  # NaN/inf: not drawn
         dp, dm, cls = table["delta_plus"][rows], table["delta_minus"][rows], table["class"][rows]
-        lim = 1.05 * max(np.abs(dp).max(), np.abs(dm).max(), tol, 1e-300)
+        lim = 1.05 * max(np.abs(dp).max(initial=0.0), np.abs(dm).max(initial=0.0), tol, 1e-300)
         ax.axline((0, 0), slope=1, color="k", lw=0.6, ls=":", label="x = y (curvature)")
         ax.axline((0, 0), slope=-1, color="k", lw=0.6, ls="--", label="x = −y (gradient)")
         if tol > 0:
@@ -35,7 +36,8 @@ def plot_perturb(path: Path | str) -> list[Path]:
             if m.any():
                 ax.scatter(dp[m], dm[m], s=8, color=CLASS_COLORS[c], label=f"{c} ({m.mean():.0%})", alpha=0.7)
         ax.set(xlim=(-lim, lim), ylim=(-lim, lim), xlabel="Δ+ = O(θ0 + αd) − O(θ0)", ylabel="Δ− = O(θ0 − αd) − O(θ0)",
-               title=f"α = {alpha:g}, {rows.sum()} directions")
+               title=f"α = {alpha:g}, {rows.sum()} directions"
+               + (f" ({(all_rows & ~rows).sum()} non-finite, not drawn)" if (all_rows & ~rows).any() else ""))
         ax.set_aspect("equal")
         ax.ticklabel_format(style="sci", scilimits=(-2, 3))
         ax.tick_params(axis="x", labelrotation=30)
@@ -45,11 +47,11 @@ def plot_perturb(path: Path | str) -> list[Path]:
 
     fig, axes = plt.subplots(len(alphas), 2, figsize=(10, 3.2 * len(alphas)), squeeze=False)
     for (ax_g, ax_c), alpha in zip(axes, alphas):
-        rows = table["alpha"] == alpha
-        ax_g.hist(table["gradient"][rows], bins=50, color="tab:blue")
+        rows = (table["alpha"] == alpha) & np.isfinite(table["gradient"]) & np.isfinite(table["curvature"])
+        _hist(ax_g, table["gradient"][rows], color="tab:blue")
         ax_g.set(xlabel="(Δ+ − Δ−)/(2α) ≈ ∇O·d", ylabel="directions", title=f"gradient spectrum, α = {alpha:g}")
         curv = table["curvature"][rows]
-        ax_c.hist(curv, bins=50, color="tab:purple")
+        _hist(ax_c, curv, color="tab:purple")
         ax_c.axvline(0, color="k", lw=0.6)
         ax_c.set(xlabel="(Δ+ + Δ−)/α² ≈ dᵀHd", title=f"curvature spectrum, α = {alpha:g}")
     paths.append(save_figure(fig, run.file("perturb_spectra.png")))
@@ -76,6 +78,14 @@ def plot_interpolation(path: Path | str) -> list[Path]:
     return [save_figure(fig, run.file("interpolation.png"))]
 
 
+def _hist(ax, x: np.ndarray, bins: int = 50, **kwargs) -> None:
+    """A histogram that survives values near the float range (numpy cannot split such a range in bins)."""
+    try:
+        ax.hist(x, bins=bins, **kwargs)
+    except ValueError:
+        ax.text(0.5, 0.5, f"{len(x)} values, range too wide to bin", transform=ax.transAxes, ha="center")
+
+
 def _short(label: str) -> str:
     """A point label for a figure: the file name (and seed) of a checkpoint path, else the label."""
     return Path(label).name if "/" in label else label
@@ -88,6 +98,7 @@ def plot_plane(path: Path | str) -> list[Path]:
     summary = run.read_json("summary.json")
     G = summary["grid"]
     U, V, Z = (table[k].reshape(G, G) for k in ("u", "v", "value"))
+    Z = np.ma.masked_invalid(Z)  # NaN/inf points are left blank
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 5))
     im = ax1.pcolormesh(U, V, Z, shading="auto", cmap="viridis")
     fig.colorbar(im, ax=ax1, label="objective")

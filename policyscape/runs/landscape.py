@@ -79,7 +79,19 @@ def measure_noise(objective: Objective, theta0: np.ndarray, evaluations: int) ->
         return {"std": 0.0, "evaluations": 0, "values": []}
     base = objective.seed if isinstance(objective.seed, tuple) else (objective.seed,)
     values = [float(objective.evaluate(theta0[None], seed=(*base, 1 + r))["value"][0]) for r in range(evaluations)]
-    return {"std": float(np.std(values, ddof=1)), "evaluations": evaluations, "values": values}
+    finite = [v for v in values if np.isfinite(v)]  # a non-finite re-evaluation is counted, never averaged
+    std = float(np.std(finite, ddof=1)) if len(finite) >= 2 else 0.0
+    return {"std": std, "evaluations": evaluations, "values": values, "nonfinite": len(values) - len(finite)}
+
+
+def value_at(objective: Objective, theta: np.ndarray, what: str = "θ0 (--at)") -> float:
+    """O(θ), refused (InputError, before anything is written) when it is not finite: no analysis of a
+    landscape can be anchored at a NaN/inf value (an overflow, an unstable simulation)."""
+    value = float(np.asarray(objective.evaluate(np.asarray(theta, dtype=np.float64)[None])["value"])[0])
+    if not np.isfinite(value):
+        raise InputError(f"the objective {objective.name} is not finite at {what} (value {value!r}); expected a "
+                         "parameter vector where it is finite (is θ too large, or the simulation unstable there?)")
+    return value
 
 
 def estimate_cost(objective: Objective, theta0: np.ndarray, num_points: int, probe: int = 8) -> dict:
@@ -136,6 +148,7 @@ def run_perturb(
         if directions.shape[0] != config.directions:
             config = type(config)(**{**config.to_dict(), "directions": directions.shape[0]})
         direction_source = {"file_sha256": hashlib.sha256(directions.tobytes()).hexdigest()[:16]}
+    value_at(objective, theta0)  # a non-finite O(θ0) is refused before anything is written
     run_config = {
         "command": "perturb", "env_id": env_id, "objective": objective.name, "variant": variant,
         "at": at.fingerprint(), "perturb": config.to_dict(), "directions": direction_source,
@@ -192,6 +205,8 @@ def run_interpolate(
     matrix = np.stack([as_theta_batch(a.theta, n, what=f"theta ({a.label})")[0] for a in anchors])
     thetas = interp.path_thetas(matrix, alphas)
     distance = interp.distance_axis(matrix, alphas)
+    for objective in objectives.values():  # a non-finite start is refused before anything is written
+        value_at(objective, matrix[0], f"the start θ0 ({anchors[0].label})")
     run_config = {
         "command": "interpolate", "env_id": env_id, "variants": {k: o.name for k, o in objectives.items()},
         "anchors": [a.fingerprint() for a in anchors], "alphas": alphas, "chunk_size": chunk_size,
@@ -213,6 +228,7 @@ def run_interpolate(
             columns.setdefault(f, []).extend(values[f])
     header = list(columns)
     run.write_csv("interpolation.csv", header, zip(*columns.values()))
+    inside = (alphas >= 0) & (alphas <= 1)
     summary = {
         "env_id": env_id,
         "anchors": [a.label for a in anchors],
@@ -220,10 +236,12 @@ def run_interpolate(
         "variants": {
             label: {
                 "objective": objectives[label].name,
-                "value_at_anchors": [float(np.interp(k, alphas, vals["value"])) for k in range(len(anchors))],
-                "min_between_first_anchors": float(vals["value"][(alphas >= 0) & (alphas <= 1)].min())
-                if np.any((alphas >= 0) & (alphas <= 1)) else None,
+                # the anchors themselves, evaluated (never read off the α grid, which may miss them)
+                "value_at_anchors": [float(v) for v in objectives[label].evaluate(matrix)["value"]],
+                "min_between_first_anchors": float(np.min(vals["value"][inside & np.isfinite(vals["value"])]))
+                if np.any(np.isfinite(vals["value"][inside])) else None,
                 "monotone_between_first_anchors": _monotone(alphas, vals["value"]),
+                "nonfinite_points": int((~np.isfinite(vals["value"])).sum()),
             }
             for label, vals in results.items()
         },
@@ -233,7 +251,7 @@ def run_interpolate(
 
 
 def _monotone(alphas: np.ndarray, values: np.ndarray, rtol: float = 1e-9) -> bool | None:
-    inside = (alphas >= 0) & (alphas <= 1)
+    inside = (alphas >= 0) & (alphas <= 1) & np.isfinite(values)  # non-finite values are left out (counted)
     if inside.sum() < 2:
         return None
     v = values[inside]
@@ -273,6 +291,7 @@ def run_plane(
         lo, hi = span or (-1.0, 1.0)
         direction_source = {"seed": seed, "normalization": normalization}
     axis = pl.grid_axis(lo, hi, grid)
+    value0 = value_at(objective, theta0)  # a non-finite O(θ0) is refused before anything is written
     run_config = {"command": "plane", "env_id": env_id, "objective": objective.name, "variant": variant,
                   "at": at.fingerprint(), "directions": direction_source, "grid": grid, "span": [lo, hi],
                   "chunk_size": chunk_size}
@@ -286,11 +305,14 @@ def run_plane(
     i, j = np.divmod(np.arange(grid * grid), grid)
     run.write_csv("plane.csv", ["u", "v", *fields], zip(axis[j], axis[i], *[values[f] for f in fields]))
     V = values["value"].reshape(grid, grid)
+    V = np.where(np.isfinite(V), V, np.nan)  # non-finite values are counted, never the max or min
     summary = {"env_id": env_id, "objective": objective.name, "variant": variant, "at": at.label, "grid": grid,
-               "span": [lo, hi], "value_at_theta0": float(objective.evaluate(theta0[None])["value"][0]),
-               "max": float(V.max()), "min": float(V.min()),
-               "argmax_uv": [float(axis[np.unravel_index(V.argmax(), V.shape)[1]]),
-                             float(axis[np.unravel_index(V.argmax(), V.shape)[0]])],
+               "span": [lo, hi], "value_at_theta0": value0,
+               "max": float(np.nanmax(V)) if np.isfinite(V).any() else None,
+               "min": float(np.nanmin(V)) if np.isfinite(V).any() else None,
+               "argmax_uv": [float(axis[np.unravel_index(np.nanargmax(V), V.shape)[1]]),
+                             float(axis[np.unravel_index(np.nanargmax(V), V.shape)[0]])] if np.isfinite(V).any() else None,
+               "nonfinite_points": int(np.isnan(V).sum()),
                "towards": [t.label for t in towards] if towards else None}
     run.write_json("summary.json", summary)
     return summary
