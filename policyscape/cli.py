@@ -718,6 +718,10 @@ def cmd_hessian(args: Hessian) -> None:
     at, env_id = _point(args.at, args.env)
     from policyscape.api import objective_for
 
+    if args.directions < 1:
+        raise InputError(f"--directions must be >= 1, got {args.directions}")
+    if args.dense_limit < 0:
+        raise InputError(f"--dense-limit must be >= 0 (0: always Lanczos), got {args.dense_limit}")
     objective, variant = objective_for(env_id, args.entropy, args.mix), {"entropy": args.entropy, "mix": args.mix}
     s = run_hessian(objective, at, args.out, env_id, variant, directions=args.directions, seed=args.seed,
                     dense_limit=args.dense_limit)
@@ -923,6 +927,11 @@ def _run(argv: list[str] | None) -> int:
     try:
         rc = handler(args)
     except InputError as e:
+        out = getattr(args, "out", None)
+        if isinstance(out, Path):  # refused after its run directory was made: leave nothing behind
+            from policyscape.runs.rundir import discard_unused
+
+            discard_unused(out)
         print(f"policyscape: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -328,6 +328,11 @@ def run_hessian(
     theta0 = as_theta_batch(at.theta, objective.num_params, what="theta (--at)")[0]
     if not isinstance(objective, DifferentiableObjective):
         raise InputError(f"the Hessian needs a differentiable objective; {objective.name} is not")
+    if isinstance(directions, bool) or not isinstance(directions, (int, np.integer)) or directions < 1:
+        raise InputError(f"number of directions must be an integer >= 1, got {directions!r}")
+    if isinstance(dense_limit, bool) or not isinstance(dense_limit, (int, np.integer)) or dense_limit < 0:
+        raise InputError(f"dense limit must be an integer >= 0 (0: always Lanczos), got {dense_limit!r}")
+    value_at(objective, theta0)  # a non-finite O(θ0) is refused before anything is written
     run_config = {"command": "hessian", "env_id": env_id, "objective": objective.name, "variant": variant,
                   "at": at.fingerprint(), "directions": directions, "seed": seed, "dense_limit": dense_limit}
     run = _prepare(out, run_config)

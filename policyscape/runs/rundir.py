@@ -33,11 +33,19 @@ LOCK_FILE = ".lock"
 #: A run directory with less free space than this is refused before any work starts.
 MIN_FREE_BYTES = 10 * 1024**2
 _HELD_LOCKS: dict[str, int] = {}  # run directory → file descriptor of its lock, for this process's lifetime
+_CREATED: dict[str, list[Path]] = {}  # run directory → the directories this process created for it, leaf first
+#: What a run directory holds before any result: nothing in it is worth keeping.
+_NO_RESULTS = {CONFIG_FILE, LOCK_FILE, "points", "manifest.json"}
 
 
 def _config_differences(old: dict, new: dict, prefix: str = "") -> list[str]:
+    """The differing fields of two configurations. An input identified by content (``sha256`` beside its
+    ``source``) is the same input whatever its path was spelled like (``a/b.npz`` vs ``/abs/a/b.npz``)."""
     diffs = []
+    same_content = "sha256" in old and old.get("sha256") == new.get("sha256")
     for key in sorted(set(old) | set(new)):
+        if same_content and key == "source":
+            continue
         a, b = old.get(key, "<absent>"), new.get(key, "<absent>")
         if isinstance(a, dict) and isinstance(b, dict):
             diffs += _config_differences(a, b, f"{prefix}{key}.")
@@ -112,6 +120,8 @@ class RunDir(SavedRun):
                     break
             raise
         self.lock()
+        if new_dirs:
+            _CREATED.setdefault(str(self.path.resolve()), new_dirs)
         if self.read_config() is None:
             self.write_json(CONFIG_FILE, config)
         return self
@@ -162,3 +172,39 @@ class RunDir(SavedRun):
     def write_bytes(self, name: str, data: bytes) -> Path:
         atomic_write_bytes(self.file(name), data)
         return self.file(name)
+
+
+def discard_unused(path: Path | str) -> bool:
+    """Remove a run directory this process created and that holds no result yet; True if removed.
+
+    A command refused (InputError) after its run directory was created (an argument only checkable
+    against the environment, say) must leave nothing behind: otherwise the corrected command would be
+    refused as "a different run". Only a directory created by this process, locked by it, and holding
+    nothing but ``config.json``, the lock, an empty ``points/`` and a manifest is removed, with the
+    parent directories created for it; anything else (chunks of a run, another process's directory)
+    is kept.
+    """
+    key = str(Path(path).resolve())
+    created = _CREATED.get(key)
+    if not created or key not in _HELD_LOCKS:
+        return False
+    run = Path(path)
+    entries = list(run.iterdir())
+    if any(p.name not in _NO_RESULTS for p in entries):
+        return False
+    points = run / "points"
+    if points.exists() and (not points.is_dir() or any(points.iterdir())):
+        return False
+    os.close(_HELD_LOCKS.pop(key))
+    for p in entries:
+        if p.is_dir():
+            p.rmdir()
+        else:
+            p.unlink()
+    for d in created:  # leaf first; stops at the first one not empty
+        try:
+            d.rmdir()
+        except OSError:
+            break
+    del _CREATED[key]
+    return True
