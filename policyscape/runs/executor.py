@@ -126,16 +126,44 @@ def pin_worker(pool_id: str, workers: int) -> int | None:
     return None
 
 
-def _init_local_worker(pool_id: str, workers: int) -> None:
+def _init_local_worker(pool_id: str, workers: int, driver: int | None = None) -> None:
     """Workers leave Ctrl-C to the driver (which stops after the last finished chunk), exit when it dies,
-    and take their share of the cores."""
+    and take their share of the cores.
+
+    ``driver`` is the driver's pid, passed from the driver: a worker whose driver was killed while it
+    was still starting (importing) is already re-parented when this runs, so ``os.getppid()`` here
+    would name init (or a subreaper) and the worker would outlive its driver.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    driver = os.getppid() if driver is None else driver
+    _die_with_parent()
+    if os.getppid() != driver:  # the driver died before the parent-death signal was armed
+        os._exit(1)
+    threading.Thread(target=_exit_with_parent, args=(driver,), daemon=True).start()
     pin_worker(pool_id, workers)
 
 
+def _die_with_parent() -> bool:
+    """Linux: ask the kernel to SIGKILL this process when its parent dies (``prctl(PR_SET_PDEATHSIG)``).
+
+    The signal fires when the parent *thread* that started this process exits; the pool's workers are
+    started by the driver's main thread, which lives as long as the driver. Returns whether it was armed.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        return libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
 def _exit_with_parent(parent: int, period: float = 0.5) -> None:
-    """Exit this worker once its driver is gone (killed, even by SIGKILL: it is re-parented)."""
+    """Exit this worker once its driver is gone (killed, even by SIGKILL: it is re-parented). A backstop to
+    the parent-death signal, and the mechanism where there is none."""
     while os.getppid() == parent:
         time.sleep(period)
     os._exit(1)
@@ -162,7 +190,8 @@ class LocalExecutor:
             import multiprocessing
 
             self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_init_local_worker, initargs=(self._pool_id, self.workers))
+                                             initializer=_init_local_worker,
+                                             initargs=(self._pool_id, self.workers, os.getpid()))
         return self._pool
 
     def close(self) -> None:
