@@ -12,6 +12,7 @@ lock, free-space checks and the writers.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import io
 import json
@@ -150,8 +151,7 @@ class RunDir(SavedRun):
         _HELD_LOCKS[key] = fd
 
     def write_text(self, name: str, text: str) -> Path:
-        atomic_write_bytes(self.file(name), text.encode())
-        return self.file(name)
+        return self.write_bytes(name, text.encode())
 
     def write_json(self, name: str, obj: Any) -> Path:
         return self.write_text(name, to_json(obj))
@@ -170,7 +170,15 @@ class RunDir(SavedRun):
         return self.write_bytes(name, buf.getvalue())
 
     def write_bytes(self, name: str, data: bytes) -> Path:
-        atomic_write_bytes(self.file(name), data)
+        """Write ``name`` atomically; a failed write (disk full) is an InputError (exit 2) that says how to
+        resume: the old file, if any, is untouched, and every finished chunk under ``points/`` is kept."""
+        try:
+            atomic_write_bytes(self.file(name), data)
+        except OSError as e:
+            reason = "the disk is full" if e.errno in (errno.ENOSPC, errno.EDQUOT) else e.strerror or str(e)
+            raise InputError(
+                f"could not write {str(self.file(name))!r}: {reason}. Every finished chunk is kept (points/); "
+                "free some space and run the same command again to resume") from e
         return self.file(name)
 
 
