@@ -667,10 +667,9 @@ def cmd_perturb(args: Perturb) -> None:
     at, env_id, objective, variant = _start(args, args.entropy, args.mix, args.seed)
     directions = None
     if args.directions_file is not None:
-        try:
-            directions = np.load(args.directions_file, allow_pickle=False)
-        except (OSError, ValueError) as e:
-            raise InputError(f"cannot read direction file {str(args.directions_file)!r}: {e}") from None
+        from policyscape.runs.checkpoint import read_npy
+
+        directions = read_npy(args.directions_file, "direction file")
     stochastic = isinstance(objective, StochasticObjective)
     chunk_size = args.chunk_size or (64 if stochastic else 1024)
     config = PerturbConfig(alphas=args.alpha or (0.1,), directions=args.directions, seed=args.seed,
@@ -768,9 +767,12 @@ def cmd_plot(args: Plot) -> None:
     from policyscape.plots.training import plot_reinforce_run, plot_training_run
     from policyscape.runs.rundir import RunDir
 
+    if not Path(args.run).is_dir():
+        raise InputError(f"{str(args.run)!r} is not a directory; expected a run directory written by a policyscape command")
     config = RunDir(args.run).read_config()
     if config is None:
         raise InputError(f"{str(args.run)!r} is not a run directory (no config.json)")
+    RunDir(args.run).lock()  # a run still in progress (another process holds it) is refused, not half-read
     if config.get("command") == "train" and not config.get("exact", True):
         paths = plot_reinforce_run(args.run)
     elif config.get("command") == "train":

@@ -131,24 +131,56 @@ class SavedRun:
         return self.path / name
 
     def read_config(self) -> dict | None:
+        """The recorded configuration, None if there is none; an unreadable one is an InputError."""
         f = self.file(CONFIG_FILE)
-        return json.loads(f.read_text()) if f.exists() else None
+        if not f.exists():
+            return None
+        config = self.read_json(CONFIG_FILE)
+        if not isinstance(config, dict):
+            raise InputError(f"{str(f)!r} holds {type(config).__name__}, not a configuration object; expected the "
+                             "config.json a policyscape command wrote: restore it, or choose another --out")
+        return config
 
     def read_json(self, name: str) -> Any:
-        return json.loads(self.file(name).read_text())
+        """A JSON file of the run; a missing, empty or corrupt one is an InputError naming it."""
+        f = self.file(name)
+        try:
+            return json.loads(f.read_text())
+        except FileNotFoundError:
+            raise InputError(f"{str(f)!r} does not exist: is the run in {str(self.path)!r} unfinished? Run its "
+                             "command again to finish it") from None
+        except (OSError, UnicodeDecodeError, ValueError) as e:
+            raise InputError(f"{str(f)!r} is empty or corrupt ({type(e).__name__}: {e}); expected the JSON file a "
+                             "policyscape command wrote: restore or delete it and run the command again") from None
 
     def read_csv(self, name: str, columns: Sequence[str] | None = None) -> dict[str, np.ndarray]:
         """Columns of a CSV written by :func:`csv_text` (only ``columns``, if given): numeric columns
-        as float arrays.
+        as float arrays. A missing, empty or ragged file is an InputError naming it.
 
         An all-numeric table (curves of training runs: 100k rows) is parsed by ``numpy.loadtxt``
         in C; any other table goes through the ``csv`` module, a column at a time.
         """
-        numeric = _read_numeric_csv(self.file(name), columns)
+        f_path = self.file(name)
+        try:
+            numeric = _read_numeric_csv(f_path, columns)
+        except FileNotFoundError:
+            raise InputError(f"{str(f_path)!r} does not exist: is the run in {str(self.path)!r} unfinished? Run its "
+                             "command again to finish it") from None
+        except (OSError, UnicodeDecodeError, csv.Error):
+            numeric = None  # the general reader below says what is wrong
         if numeric is not None:
             return numeric
-        with open(self.file(name), newline="") as f:
-            rows = list(csv.reader(f))
+        try:
+            with open(f_path, newline="") as f:
+                rows = list(csv.reader(f))
+        except (OSError, UnicodeDecodeError, csv.Error) as e:
+            raise InputError(f"cannot read {str(f_path)!r}: {e}") from None
+        if not rows or not rows[0]:
+            raise InputError(f"{str(f_path)!r} is empty; expected a table with a header: run the command again")
+        bad = next((i for i, r in enumerate(rows) if len(r) != len(rows[0])), None)
+        if bad is not None:
+            raise InputError(f"{str(f_path)!r} is corrupt: line {bad + 1} has {len(rows[bad])} cells, the header "
+                             f"{len(rows[0])}; delete it and run the command again")
         header, body = rows[0], rows[1:]
         _check_columns(name, header, columns)
         columns_read = {}

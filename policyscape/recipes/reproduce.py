@@ -76,7 +76,11 @@ def run_recipe(recipe: Recipe, budget: str, out: Path, progress: bool = True, co
     run = RunDir(out)
     run.create({"recipe": recipe.name, "budget": budget, "config": config_dict(config)})
     if run.file(DONE_FILE).exists():
-        return run.read_json(DONE_FILE)
+        problem = _done_problem(recipe, run.path)
+        if problem is None:
+            return run.read_json(DONE_FILE)
+        print(f"[{recipe.name}] {problem}: running it again (finished sub-runs are reused)", flush=True)
+        run.file(DONE_FILE).unlink()
     run.file(ERROR_FILE).unlink(missing_ok=True)
     started = time.perf_counter()
     recipe.run(config, run.path, progress, executor)
@@ -84,6 +88,22 @@ def run_recipe(recipe: Recipe, budget: str, out: Path, progress: bool = True, co
             "finished": datetime.now(UTC).isoformat(timespec="seconds"), "versions": versions()}
     run.write_json(DONE_FILE, done)
     return done
+
+
+def _done_problem(recipe: Recipe, path: Path) -> str | None:
+    """Why a recipe with a ``done.json`` is not really done (the record unreadable, or results its assessment
+    needs missing or corrupt), or None when it is."""
+    try:
+        done = RunDir(path).read_json(DONE_FILE)
+        if not isinstance(done, dict) or not {"budget", "seconds"} <= set(done):
+            return f"{DONE_FILE} is not a record of a finished run"
+    except InputError as e:
+        return str(e)
+    try:
+        recipe.assess(path)
+    except Exception as e:  # any missing or unreadable result: the recipe is not done
+        return f"its results cannot be read ({type(e).__name__}: {e})"
+    return None
 
 
 def reproduce(names=(), budget: str = "quick", out: Path | str = "runs/reproduce", progress: bool = True,
@@ -140,9 +160,17 @@ def assess_recipe(name: str, out: Path) -> dict:
     if not (path / DONE_FILE).exists():
         section["claims"] = recipe.not_run(f"not run: not part of this reproduction (policyscape reproduce {name})")
         return section
-    done = RunDir(path).read_json(DONE_FILE)
+    try:
+        done = RunDir(path).read_json(DONE_FILE)
+        if not isinstance(done, dict) or not {"budget", "seconds"} <= set(done):
+            raise InputError(f"{str(path / DONE_FILE)!r} is not a record of a finished run")
+        items = recipe.assess(path)
+    except Exception as e:  # a corrupt record or missing results: not run (say why), never a crash
+        why = f"{type(e).__name__}: {e}" if not isinstance(e, InputError) else str(e)
+        section["error"] = f"the saved results cannot be read: {why}\nrun policyscape reproduce {name} to recompute"
+        section["claims"] = recipe.not_run("not run: its saved results are missing or unreadable (see below)")
+        return section
     section.update(budget=done["budget"], seconds=done["seconds"], versions=done.get("versions"))
-    items = recipe.assess(path)
     section["figures"] = [i for i in items if isinstance(i, Figure)]
     section["claims"] = [i for i in items if isinstance(i, Claim)]
     assessed = {c.key for c in section["claims"]}

@@ -74,15 +74,78 @@ def save_checkpoint(
     return Path(path)
 
 
-def _load_npz(path: Path, row: int | None, spec: str) -> Params:
+NPY_MAGIC = b"\x93NUMPY"
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+def _npy_header_dtype(f) -> np.dtype | None:
+    """The dtype in a ``.npy`` header, or None when the header cannot be parsed."""
     try:
-        with np.load(path, allow_pickle=False) as z:
-            data = {k: z[k] for k in z.files}
-    except (OSError, ValueError) as e:
-        raise InputError(f"cannot read parameter file {str(path)!r}: {e}") from e
+        version = np.lib.format.read_magic(f)
+        reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        return np.dtype(reader(f)[2])
+    except (ValueError, OSError, EOFError, TypeError, SyntaxError):
+        return None
+
+
+def read_npy(path: Path | str, what: str = "array file") -> np.ndarray:
+    """A ``.npy`` file as an array of real numbers, or an InputError that says what is wrong with it.
+
+    Refused: a file that is not ``.npy`` at all (no NumPy header), a truncated or corrupt one, Python
+    objects (never unpickled), strings, and complex numbers (their imaginary part would be lost).
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(len(NPY_MAGIC))
+            f.seek(0)
+            if magic != NPY_MAGIC:
+                raise InputError(f"{what} {str(path)!r} is not a .npy file (it does not start with the NumPy header)")
+            dtype = _npy_header_dtype(f)
+            if dtype is not None and dtype.hasobject:
+                raise InputError(f"{what} {str(path)!r} holds Python objects (dtype object); expected an array of "
+                                 "numbers (objects are never unpickled)")
+            f.seek(0)
+            try:
+                array = np.load(f, allow_pickle=False)
+            except (ValueError, EOFError, OSError) as e:
+                raise InputError(f"{what} {str(path)!r} is truncated or corrupt ({e})") from None
+    except OSError as e:
+        raise InputError(f"cannot read {what} {str(path)!r}: {e.strerror or e}") from None
+    return check_real(array, f"{what} {str(path)!r}")
+
+
+def check_real(array: np.ndarray, what: str) -> np.ndarray:
+    """Refuse (InputError) arrays that are not real numbers: strings, objects, complex (module docstring)."""
+    array = np.asarray(array)
+    if np.iscomplexobj(array):
+        raise InputError(f"{what} holds complex numbers (dtype {array.dtype}); expected real numbers (the imaginary "
+                         "part would be lost)")
+    if array.dtype.kind not in "biuf":
+        raise InputError(f"{what} holds {array.dtype} data, not numbers; expected an array of real numbers")
+    return array
+
+
+def _load_npz(path: Path, row: int | None, spec: str) -> Params:
+    import zipfile
+
+    try:
+        with open(path, "rb") as f:  # our own handle: numpy leaks its own when the archive is corrupt
+            if f.read(len(ZIP_MAGIC)) != ZIP_MAGIC:
+                raise InputError(f"parameter file {str(path)!r} is not a .npz file (not a zip archive)")
+            f.seek(0)
+            with np.load(f, allow_pickle=False) as z:
+                data = {k: z[k] for k in z.files}
+    except InputError:
+        raise
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as e:
+        pickled = "pickled" in str(e)
+        raise InputError(f"parameter file {str(path)!r} " + (
+            "holds Python objects; expected plain arrays (objects are never unpickled)" if pickled
+            else f"is truncated or corrupt ({type(e).__name__}: {e})")) from None
     if "theta" not in data:
         raise InputError(f"parameter file {str(path)!r} has no 'theta' entry (keys: {sorted(data)})")
-    theta = data["theta"]
+    theta = check_real(data["theta"], f"'theta' in {str(path)!r}")
     if theta.ndim == 2:
         if row is None:
             raise InputError(
@@ -120,11 +183,7 @@ def load_params(spec: str) -> Params:
                 raise InputError(f"expected an integer seed after '@' in {spec!r}, got {row_part!r}") from None
         if path.suffix == ".npz":
             return _load_npz(path, row, spec)
-        try:
-            theta = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as e:
-            raise InputError(f"cannot read parameter file {path_part!r}: {e}") from e
-        theta = np.asarray(theta, dtype=np.float64)
+        theta = np.asarray(read_npy(path, "parameter file"), dtype=np.float64)
         if theta.ndim != 1:
             raise InputError(f"a .npy parameter file must hold a flat vector [n], got shape {theta.shape}")
         return Params(theta, source=spec)

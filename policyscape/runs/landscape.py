@@ -27,6 +27,7 @@ from policyscape.objectives.base import (
     StochasticObjective,
     as_theta_batch,
 )
+from policyscape.runs.checkpoint import read_npy
 from policyscape.runs.executor import Executor, chunk_evaluator
 from policyscape.runs.rundir import RunDir
 from policyscape.runs.store import PointStore, evaluate_points
@@ -156,7 +157,8 @@ def run_perturb(
     run = _prepare(out, run_config)
     if not run.file("directions.npy").exists():
         run.write_npy("directions.npy", directions)
-    directions = np.load(run.file("directions.npy"))
+    directions = check_directions(read_npy(run.file("directions.npy"), "direction file"), objective.num_params,
+                                  f"the run's {str(run.file('directions.npy'))!r}")
 
     n_points = pert.num_points(config.directions, len(config.alphas))
     store = PointStore(run.file("points/perturb.csv"), list(objective.fields), n_points, config.chunk_size)

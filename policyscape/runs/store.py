@@ -52,7 +52,10 @@ class PointStore:
     def _recover(self) -> None:
         if not self.path.exists():
             return
-        lines = self.path.read_text().split("\n")
+        try:
+            lines = self.path.read_text().split("\n")
+        except (OSError, UnicodeDecodeError) as e:
+            raise InputError(f"cannot read the points file {str(self.path)!r} ({e}); delete it to recompute its points") from None
         if len(lines) == 1:  # killed while writing the header: nothing stored yet
             self.path.unlink()
             return
@@ -63,11 +66,21 @@ class PointStore:
             )
         body = lines[1:-1]  # the last piece is "" after a finished write, else a torn line: dropped
         by_chunk: dict[int, list[str]] = {}
-        for line in body:
+        for number, line in enumerate(body, start=2):
             parts = line.split(",")
             if len(parts) != 2 + len(self.fields):
                 continue
-            by_chunk.setdefault(int(parts[0]), []).append(line)
+            try:
+                chunk, point = int(parts[0]), int(parts[1])
+                [float(x) for x in parts[2:]]
+            except ValueError:
+                raise InputError(
+                    f"{str(self.path)!r} line {number} holds a value that is not a number ({line[:80]!r}); this file "
+                    "is only written by policyscape: restore it, or delete it to recompute its points") from None
+            if not (0 <= chunk < self.num_chunks and point in self.chunk_points(chunk)):
+                raise InputError(f"{str(self.path)!r} line {number} names point {point} of chunk {chunk}, which this "
+                                 f"run does not have; delete the file to recompute its points")
+            by_chunk.setdefault(chunk, []).append(line)
         self._rows = {c: rows for c, rows in by_chunk.items() if len(rows) == len(self.chunk_points(c))}
         self._file_order = sorted(self._rows)
         clean = "\n".join([self.header, *[r for c in sorted(self._rows) for r in self._rows[c]]]) + "\n"
