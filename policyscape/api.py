@@ -31,9 +31,14 @@ def named_params(name: str, env: str | None) -> Params | None:
     """Named points: toy points (``--env toy/... --at near-optimum``) and, for supervised ids,
     ``init`` (the seed-0 initializer) and ``solution`` (the optimum by Newton's method)."""
     from policyscape.objectives.supervised import SUPERVISED_OBJECTIVES
-    from policyscape.objectives.toy import TOY_POINTS
+    from policyscape.objectives.toy import TOY_POINT_FUNCTIONS, TOY_POINTS
 
     if env is not None and env.startswith("toy/") and name in TOY_POINTS:
+        owners = TOY_POINT_FUNCTIONS.get(name, ())
+        if owners and env not in owners:
+            raise InputError(f"the named point {name!r} belongs to {', '.join(owners)}, not {env!r}; expected a point "
+                             f"of {env!r} ({', '.join(k for k, v in TOY_POINT_FUNCTIONS.items() if env in v)}) or "
+                             "coordinates such as --at=-2,-0.5")
         return Params(np.array(TOY_POINTS[name], dtype=np.float64), env, None, name)
     if env in SUPERVISED_OBJECTIVES and name in ("init", "solution"):
         objective = SUPERVISED_OBJECTIVES[env]()

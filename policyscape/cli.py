@@ -215,15 +215,16 @@ class Perturb(SamplingArgs, ExecutionArgs):
     """Objective id; default from the checkpoint."""
     alpha: tyro.conf.UseAppendAction[tuple[float, ...]] = ()
     """Step size α; repeat for several (default 0.1)."""
-    directions: int = 1000
-    """Number of random directions N."""
+    directions: int | None = None
+    """Number of random directions N (default 1000; with --directions-file, the file's rows)."""
     seed: int = 0
     """Seed of the directions (direction i depends only on seed and i)."""
     normalization: str = "auto"
     """'unit' (unit Gaussian, the paper), 'filter' (filter-normalized per layer and unit, Li et al. 2018), or 'auto'
     (filter for multi-layer policies, e.g. agents, using the policy's layout; unit otherwise)."""
     directions_file: Path | None = None
-    """Reuse directions from a .npy file [N, n] (e.g. another run's directions.npy) instead of drawing them."""
+    """Reuse directions from a .npy file [N, n] (e.g. another run's directions.npy) instead of drawing them; rows are
+    used as given (not normalized; a warning says so when they are not unit vectors)."""
     flat_tolerance: float = 1e-6
     """|Δ| below flat_tolerance·max(1, |O(θ0)|) counts as not significant (exact objectives have no noise)."""
     entropy: float = 0.0
@@ -530,6 +531,14 @@ def _sampling(args: SamplingArgs, env_id: str, seed: int = 0, sigma: float | Non
                     discount=args.discount, crn=args.crn, seed=seed, max_steps=args.max_steps)
 
 
+def _check_sigma_applies(objective, given: bool, env_id: str) -> None:
+    """--sigma sets a Gaussian's σ: refused on discrete actions (a softmax policy, which has none)."""
+    inner = getattr(objective, "inner", objective)
+    if given and getattr(inner, "_discrete_actions", False):
+        raise InputError(f"--sigma applies to continuous (Box) actions; {env_id!r} has discrete actions, whose "
+                         "linear softmax policy has no σ: drop --sigma")
+
+
 def _variant(args: SamplingArgs, env_id: str, entropy: float, mix: float, seed: int = 0, agent=None):
     from dataclasses import asdict
 
@@ -539,7 +548,9 @@ def _variant(args: SamplingArgs, env_id: str, entropy: float, mix: float, seed: 
     variant = {"entropy": entropy, "mix": mix, **({"sampling": asdict(sampling)} if sampling else {})}
     if agent is not None:  # what was loaded, and whether observations are normalized
         variant["agent"] = agent.describe()
-    return objective_for(env_id, entropy, mix, sampling, agent), variant
+    objective = objective_for(env_id, entropy, mix, sampling, agent)
+    _check_sigma_applies(objective, args.sigma is not None, env_id)
+    return objective, variant
 
 
 def _dry_run(objective, theta0, num_points: int, split: tuple[int, int] | None = None,
@@ -617,6 +628,7 @@ def cmd_interpolate(args: Interpolate) -> None:
         sigmas = parse_float_list(args.sigma, "sigma (σ)") if args.sigma is not None else (0.1,)
         objectives = {f"σ={sg:g}": objective_for(env_id, taus[0], mixes[0], _sampling(args, env_id, args.seed, sg))
                       for sg in sigmas}
+        _check_sigma_applies(next(iter(objectives.values())), args.sigma is not None, env_id)
         ends = [_point(t, env_id)[0] for t in args.to]
     executor = _executor(args, next(iter(objectives.values())))
     if args.dry_run:
@@ -666,13 +678,28 @@ def cmd_perturb(args: Perturb) -> None:
 
     at, env_id, objective, variant = _start(args, args.entropy, args.mix, args.seed)
     directions = None
+    if args.chunk_size is not None and args.chunk_size < 1:
+        raise InputError(f"--chunk-size must be >= 1, got {args.chunk_size}")
+    if args.directions is not None and args.directions < 1:
+        raise InputError(f"number of directions must be >= 1 (--directions), got {args.directions}")
     if args.directions_file is not None:
         from policyscape.runs.checkpoint import read_npy
 
         directions = read_npy(args.directions_file, "direction file")
+        if directions.ndim == 2 and args.directions is not None and args.directions != directions.shape[0]:
+            raise InputError(f"--directions {args.directions} contradicts --directions-file "
+                             f"{str(args.directions_file)!r}, which holds {directions.shape[0]} directions; "
+                             "drop --directions (every row of the file is used)")
+        if directions.ndim == 2 and directions.shape[0] and np.all(np.isfinite(directions)):
+            norms = np.linalg.norm(directions, axis=1)
+            if not np.allclose(norms, 1.0, rtol=1e-6):
+                print(f"warning: the rows of {str(args.directions_file)!r} are not unit vectors (norms "
+                      f"{norms.min():.4g} … {norms.max():.4g}); they are used as given, so α scales each row's own "
+                      "length (as for filter-normalized directions)", file=sys.stderr)
     stochastic = isinstance(objective, StochasticObjective)
     chunk_size = args.chunk_size or (64 if stochastic else 1024)
-    config = PerturbConfig(alphas=args.alpha or (0.1,), directions=args.directions, seed=args.seed,
+    n_directions = directions.shape[0] if directions is not None and directions.ndim == 2 else (args.directions or 1000)
+    config = PerturbConfig(alphas=args.alpha or (0.1,), directions=n_directions, seed=args.seed,
                            normalization=_normalization(args.normalization, objective),
                            flat_tolerance=args.flat_tolerance,
                            chunk_size=chunk_size, noise_evaluations=args.noise_evaluations)
@@ -718,7 +745,7 @@ def cmd_hessian(args: Hessian) -> None:
     from policyscape.api import objective_for
 
     if args.directions < 1:
-        raise InputError(f"--directions must be >= 1, got {args.directions}")
+        raise InputError(f"number of directions must be >= 1 (--directions), got {args.directions}")
     if args.dense_limit < 0:
         raise InputError(f"--dense-limit must be >= 0 (0: always Lanczos), got {args.dense_limit}")
     objective, variant = objective_for(env_id, args.entropy, args.mix), {"entropy": args.entropy, "mix": args.mix}

@@ -38,6 +38,10 @@ def parse_alphas(spec: str) -> np.ndarray:
         raise InputError(f"the α range {spec!r} is empty")
     if not np.all(np.isfinite(grid)):
         raise InputError(f"α values must be finite, got {spec!r}")
+    values, counts = np.unique(grid, return_counts=True)
+    if np.any(counts > 1):
+        raise InputError(f"α values must be distinct, got {values[counts > 1][0]:g} {counts.max()} times in {spec!r}; "
+                         "each would be computed again")
     return grid
 
 

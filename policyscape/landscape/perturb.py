@@ -49,6 +49,10 @@ def check_alphas(alphas) -> tuple[float, ...]:
     alphas = tuple(float(a) for a in alphas)
     if not alphas:
         raise InputError("expected at least one step size α, got none")
+    if len(set(alphas)) != len(alphas):
+        dup = next(a for a in alphas if alphas.count(a) > 1)
+        raise InputError(f"step sizes α must be distinct, got {dup!r} {alphas.count(dup)} times; each would be "
+                         "computed again")
     for a in alphas:
         if not (math.isfinite(a) and a > 0):
             raise InputError(f"step size α must be a finite number > 0, got {a!r}")

@@ -101,6 +101,16 @@ TOY_OBJECTIVES: dict[str, ToyObjective] = {
     ]
 }
 
+#: The toy functions a named point belongs to (a point of another function is refused).
+TOY_POINT_FUNCTIONS: dict[str, tuple[str, ...]] = {
+    "origin": ("toy/strict-max", "toy/flat-max", "toy/saddle", "toy/linear", "toy/goodfellow"),
+    "near-optimum": ("toy/strict-max",),
+    "goodfellow-start": ("toy/goodfellow",),
+    "goodfellow-end": ("toy/goodfellow",),
+    "goodfellow-optimum": ("toy/goodfellow",),
+    "goodfellow-saddle": ("toy/goodfellow",),
+}
+
 # Points of the paper's illustrations, as (x, y).
 TOY_POINTS: dict[str, tuple[float, float]] = {
     "origin": (0.0, 0.0),  # the maximum / saddle of strict-max, flat-max, saddle; Goodfellow's saddle

@@ -284,6 +284,13 @@ def run_plane(
         if len(towards) != 2:
             raise InputError(f"a plane towards other parameters needs exactly two --to values, got {len(towards)}")
         d1, d2 = (as_theta_batch(t.theta, objective.num_params, what=f"theta ({t.label})")[0] - theta0 for t in towards)
+        for d, t in zip((d1, d2), towards):
+            if not np.any(d):
+                raise InputError(f"--to {t.label!r} is θ0 itself; a plane needs two points other than θ0")
+        cos = abs(float(d1 @ d2)) / (np.linalg.norm(d1) * np.linalg.norm(d2))
+        if cos > 1 - 1e-12:
+            raise InputError(f"θ0, {towards[0].label!r} and {towards[1].label!r} lie on one line (B − θ0 and C − θ0 "
+                             "are parallel); a plane needs three points not on a line")
         lo, hi = span or (-0.5, 1.5)
         direction_source = {"towards": [t.fingerprint() for t in towards]}
     else:
