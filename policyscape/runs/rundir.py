@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import io
 import json
 import os
@@ -31,12 +32,30 @@ from policyscape.files import CONFIG_FILE, SavedRun, atomic_write_bytes, csv_col
 __all__ = ["CONFIG_FILE", "LOCK_FILE", "MIN_FREE_BYTES", "RunDir", "atomic_write_bytes", "check_writable", "to_json"]
 
 LOCK_FILE = ".lock"
+#: Checksums of what a run relies on: every file written through :class:`RunDir` and every chunk of its
+#: point stores. A resume or ``plot`` whose files no longer match is refused; a run without one (written
+#: by an older policyscape) is accepted as it is, and gets one from then on.
+MANIFEST_FILE = "manifest.json"
+#: Beside ``points/NAME.csv``: ``points/NAME.csv.sha256``, one ``chunk,sha256`` line per chunk appended.
+CHUNK_SUMS_SUFFIX = ".sha256"
 #: A run directory with less free space than this is refused before any work starts.
 MIN_FREE_BYTES = 10 * 1024**2
 _HELD_LOCKS: dict[str, int] = {}  # run directory → file descriptor of its lock, for this process's lifetime
 _CREATED: dict[str, list[Path]] = {}  # run directory → the directories this process created for it, leaf first
 #: What a run directory holds before any result: nothing in it is worth keeping.
-_NO_RESULTS = {CONFIG_FILE, LOCK_FILE, "points", "manifest.json"}
+_NO_RESULTS = {CONFIG_FILE, LOCK_FILE, "points", "manifest.json"}  # (points/ must be empty)
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def _config_differences(old: dict, new: dict, prefix: str = "") -> list[str]:
@@ -123,9 +142,67 @@ class RunDir(SavedRun):
         self.lock()
         if new_dirs:
             _CREATED.setdefault(str(self.path.resolve()), new_dirs)
+        self.verify()
         if self.read_config() is None:
             self.write_json(CONFIG_FILE, config)
         return self
+
+    # ------------------------------------------------------------------ checksums (tampering and drift)
+
+    def read_manifest(self) -> dict:
+        """``{"files": {name: sha256}}``; empty for an old run (chunk checksums: :meth:`recorded_chunks`)."""
+        if not self.file(MANIFEST_FILE).exists():
+            return {"files": {}}
+        manifest = self.read_json(MANIFEST_FILE)
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("files", {}), dict):
+            raise InputError(f"{str(self.file(MANIFEST_FILE))!r} is corrupt (expected the checksums a policyscape "
+                             "command wrote); restore it, or choose another --out")
+        return {"files": dict(manifest.get("files", {}))}
+
+    def _write_manifest(self, manifest: dict) -> None:
+        manifest = {"format": "policyscape.manifest/1", **manifest}
+        self._write_bytes(MANIFEST_FILE, to_json(manifest).encode())
+
+    def record_file(self, name: str, digest: str | None = None) -> None:
+        manifest = self.read_manifest()
+        manifest["files"][name] = digest or sha256_file(self.file(name))
+        self._write_manifest(manifest)
+
+    def record_chunk(self, points_file: str, chunk: int, digest: str) -> None:
+        """Append a chunk's checksum to ``points_file + CHUNK_SUMS_SUFFIX`` (one line per chunk, appended like the
+        chunk itself: cheap whatever the number of chunks; a torn last line is ignored)."""
+        with open(self.file(points_file + CHUNK_SUMS_SUFFIX), "a") as f:
+            f.write(f"{chunk},{digest}\n")
+
+    def recorded_chunks(self, points_file: str) -> dict[int, str]:
+        """Checksums of the chunks of ``points_file`` (the last recorded per chunk); {} for an older run."""
+        f = self.file(points_file + CHUNK_SUMS_SUFFIX)
+        if not f.exists():
+            return {}
+        sums = {}
+        for line in f.read_text(errors="replace").split("\n"):
+            chunk, _, digest = line.partition(",")
+            if chunk.isdigit() and len(digest) == 64:
+                sums[int(chunk)] = digest
+        return sums
+
+    def points_files_with_sums(self) -> list[str]:
+        points = self.file("points")
+        if not points.is_dir():
+            return []
+        return sorted(f"points/{p.name[: -len(CHUNK_SUMS_SUFFIX)]}" for p in points.glob("*" + CHUNK_SUMS_SUFFIX))
+
+    def verify(self) -> None:
+        """Refuse (InputError naming the file) a recorded file that was changed since it was written.
+
+        Files absent from the manifest (an older run's, or none recorded yet) are accepted."""
+        for name, digest in self.read_manifest()["files"].items():
+            f = self.file(name)
+            if f.exists() and sha256_file(f) != digest:
+                raise InputError(
+                    f"{str(f)!r} was changed after the run wrote it (its checksum does not match {MANIFEST_FILE}); "
+                    "the results cannot be trusted: restore the file, or delete it (and the results that depend on "
+                    "it) to recompute, or choose another --out")
 
     def lock(self) -> None:
         """Hold an exclusive lock on the run directory until this process exits.
@@ -170,6 +247,12 @@ class RunDir(SavedRun):
         return self.write_bytes(name, buf.getvalue())
 
     def write_bytes(self, name: str, data: bytes) -> Path:
+        self._write_bytes(name, data)
+        if name != MANIFEST_FILE:
+            self.record_file(name, sha256_bytes(data))
+        return self.file(name)
+
+    def _write_bytes(self, name: str, data: bytes) -> Path:
         """Write ``name`` atomically; a failed write (disk full) is an InputError (exit 2) that says how to
         resume: the old file, if any, is untouched, and every finished chunk under ``points/`` is kept."""
         try:

@@ -39,6 +39,7 @@ class PointStore:
         self.chunk_size = chunk_size
         self.header = ",".join(["chunk", "point", *self.fields])
         self._rows: dict[int, list[str]] = {}  # chunk → its lines
+        self._run, self._name = _run_of(self.path)
         self._file_order: list[int] = []  # chunks in the order of their rows in the file
         self._recover()
 
@@ -82,6 +83,14 @@ class PointStore:
                                  f"run does not have; delete the file to recompute its points")
             by_chunk.setdefault(chunk, []).append(line)
         self._rows = {c: rows for c, rows in by_chunk.items() if len(rows) == len(self.chunk_points(c))}
+        if self._run is not None:  # chunks changed since they were written are refused (run manifest)
+            recorded = self._run.recorded_chunks(self._name)
+            for c in sorted(self._rows):
+                if c in recorded and _chunk_digest(self._rows[c]) != recorded[c]:
+                    raise InputError(
+                        f"{str(self.path)!r}: chunk {c} (points {self.chunk_points(c)[0]}…{self.chunk_points(c)[-1]}) "
+                        "was changed after it was computed (its checksum does not match manifest.json); restore the "
+                        "file, or delete it to recompute its points")
         self._file_order = sorted(self._rows)
         clean = "\n".join([self.header, *[r for c in sorted(self._rows) for r in self._rows[c]]]) + "\n"
         if clean != "\n".join(lines):
@@ -116,6 +125,11 @@ class PointStore:
             os.close(fd)
         self._rows[chunk] = lines
         self._file_order.append(chunk)
+        if self._run is not None:
+            try:
+                self._run.record_chunk(self._name, chunk, _chunk_digest(lines))
+            except OSError:
+                pass  # the chunk is safe; without its checksum it is accepted unchecked, as an older run's
 
     def sort_file(self) -> None:
         """Rewrite the file (atomically) with its chunks in order, if they were appended out of order.
@@ -135,6 +149,40 @@ class PointStore:
             raise RuntimeError(f"{self.path} is missing chunks {missing[:5]}")
         rows = [r.split(",") for c in range(self.num_chunks) for r in self._rows[c]]
         return {f: np.array([float(r[2 + i]) for r in rows]) for i, f in enumerate(self.fields)}
+
+
+def verify_points_file(run, name: str) -> None:
+    """Refuse (InputError) a points file of ``run`` whose recorded chunks no longer match their checksums."""
+    recorded = run.recorded_chunks(name)
+    try:
+        lines = run.file(name).read_text().split("\n")[1:]
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"cannot read the points file {str(run.file(name))!r} ({e})") from None
+    by_chunk: dict[int, list[str]] = {}
+    for line in lines:
+        head = line.split(",", 1)[0]
+        if head.isdigit():
+            by_chunk.setdefault(int(head), []).append(line)
+    for c, digest in recorded.items():
+        if c in by_chunk and _chunk_digest(by_chunk[c]) != digest:
+            raise InputError(f"{str(run.file(name))!r}: chunk {c} was changed after it was computed (its checksum "
+                             "does not match manifest.json); restore the file, or delete it to recompute its points")
+
+
+def _run_of(path: Path):
+    """(the RunDir, "points/NAME") of a store under a run directory's ``points/``, else (None, None): its chunks'
+    checksums go to the run's manifest."""
+    from policyscape.runs.rundir import CONFIG_FILE, RunDir
+
+    if path.parent.name == "points" and (path.parent.parent / CONFIG_FILE).exists():
+        return RunDir(path.parent.parent), f"points/{path.name}"
+    return None, None
+
+
+def _chunk_digest(lines: list[str]) -> str:
+    import hashlib
+
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
 def _write_all(fd: int, data: bytes) -> None:
