@@ -553,15 +553,35 @@ def _variant(args: SamplingArgs, env_id: str, entropy: float, mix: float, seed: 
     return objective, variant
 
 
+#: ``--dry-run`` warns when the work would take longer than this on one worker.
+DRY_RUN_WARN_SECONDS = 86400.0
+
+
 def _dry_run(objective, theta0, num_points: int, split: tuple[int, int] | None = None,
-             execution: ExecutionArgs | None = None) -> None:
-    """Print the cost estimate; with ``split = (chunks, chunk size)``, also how ``execution`` would share the chunks."""
+             execution: ExecutionArgs | None = None, out: Path | None = None, extra_bytes: int = 0) -> None:
+    """Print the cost estimate; with ``split = (chunks, chunk size)``, also how ``execution`` would share the chunks.
+
+    Warns (on stderr) when the work would take more than a day on one worker, or its files (points, tables and
+    ``extra_bytes``, ≈ 2 × 24 bytes per value) more than the free space where ``out`` would be."""
+    import shutil
+
     from policyscape.runs.landscape import estimate_cost
 
     c = estimate_cost(objective, theta0, num_points)
+    disk = 2 * 24 * num_points * (len(objective.fields) + 2) + extra_bytes
     print(f"dry run: {c['points']} points; {c['env_steps']:.3g} environment steps "
           f"(≈{c['env_steps_per_point']:.0f} per point, measured at θ0); expected time ≈ {c['seconds']:.1f} s "
-          f"({c['seconds_per_point'] * 1e3:.2f} ms per point, from a probe on this machine). Nothing was written.")
+          f"({c['seconds_per_point'] * 1e3:.2f} ms per point, from a probe on this machine); files ≈ "
+          f"{disk / 1024**2:.3g} MB. Nothing was written.")
+    if c["seconds"] > DRY_RUN_WARN_SECONDS:
+        print(f"warning: this run would take ≈ {c['seconds'] / 86400:.1f} days on one worker (more than a day); "
+              "use more --workers, a cluster (--backend ray), or fewer points", file=sys.stderr)
+    if out is not None:
+        existing = next(p for p in [Path(out), *Path(out).absolute().parents] if p.exists())
+        free = shutil.disk_usage(existing).free
+        if disk > free:
+            print(f"warning: this run would write ≈ {disk / 1024**2:.3g} MB but {str(existing)!r} has only "
+                  f"{free / 1024**2:.3g} MB free", file=sys.stderr)
     if split is not None and execution is not None:
         from policyscape.runs.executor import STARTUP_SECONDS, default_workers, estimate_wall_seconds, worker_counts
 
@@ -634,7 +654,7 @@ def cmd_interpolate(args: Interpolate) -> None:
     if args.dry_run:
         chunk_size = 1024  # run_interpolate's: one store per variant
         _dry_run(next(iter(objectives.values())), start.theta, len(objectives) * alphas.size,
-                 (len(objectives) * -(-alphas.size // chunk_size), min(chunk_size, alphas.size)), args)
+                 (len(objectives) * -(-alphas.size // chunk_size), min(chunk_size, alphas.size)), args, args.out)
         return
     with executor:
         summary = run_interpolate(objectives, [start, *ends], alphas, args.out, env_id, show_progress=args.progress,
@@ -657,7 +677,7 @@ def cmd_plane(args: Plane) -> None:
     if args.dry_run:
         chunk_size = 1024  # run_plane's
         _dry_run(objective, center.theta, args.grid**2, (-(-args.grid**2 // chunk_size), min(chunk_size, args.grid**2)),
-                 args)
+                 args, args.out)
         return
     with executor:
         summary = run_plane(objective, center, args.out, env_id, variant, towards=towards, grid=args.grid,
@@ -710,7 +730,8 @@ def cmd_perturb(args: Perturb) -> None:
         config.validate()
         noise = args.noise_evaluations if stochastic else 0
         points = num_points(config.directions, len(config.alphas))
-        _dry_run(objective, at.theta, points + noise, (-(-points // chunk_size), min(chunk_size, points)), args)
+        _dry_run(objective, at.theta, points + noise, (-(-points // chunk_size), min(chunk_size, points)), args,
+                 args.out, extra_bytes=8 * config.directions * objective.num_params)
         return
     with executor:
         summary = run_perturb(objective, at, config, args.out, env_id, variant, directions=directions,
@@ -800,6 +821,8 @@ def cmd_plot(args: Plot) -> None:
     if config is None:
         raise InputError(f"{str(args.run)!r} is not a run directory (no config.json)")
     RunDir(args.run).lock()  # a run still in progress (another process holds it) is refused, not half-read
+    RunDir(args.run).verify()  # files changed since the run wrote them are refused (manifest.json)
+    _verify_points(Path(args.run))
     if config.get("command") == "train" and not config.get("exact", True):
         paths = plot_reinforce_run(args.run)
     elif config.get("command") == "train":
@@ -818,6 +841,16 @@ def cmd_plot(args: Plot) -> None:
         raise InputError(f"don't know how to plot a run of command {config.get('command')!r}")
     for p in paths:
         print(p)
+
+
+def _verify_points(run: Path) -> None:
+    """Refuse a run whose point chunks were changed since they were computed (their checksums in manifest.json)."""
+    from policyscape.runs.rundir import RunDir
+    from policyscape.runs.store import verify_points_file
+
+    for name in RunDir(run).points_files_with_sums():
+        if (run / name).exists():
+            verify_points_file(RunDir(run), name)
 
 
 COMMANDS = {
