@@ -19,6 +19,7 @@ from policyscape.envs.tabular import optimal_value
 from policyscape.errors import InputError
 from policyscape.objectives.base import PolicyObjective, as_theta_batch
 from policyscape.objectives.exact import ExactObjective
+from policyscape.objectives.registry import value_meaning
 from policyscape.runs.checkpoint import Params, load_params
 
 
@@ -146,5 +147,8 @@ def evaluate(at: str | np.ndarray, env: str | None = None, entropy: float = 0.0,
         optimal = optimal_value(objective.mdp).value
         result.update(entropy_weight=objective.entropy, mix=objective.mix, optimal_return=optimal,
                       gap_to_optimal=optimal - result["return"])
+        # the same word for the same quantity on every objective of a tabular id (exact: discounted)
+        result["discounted_return"] = result["return"]
+    result["value_meaning"] = value_meaning(objective)
     result["num_params"] = objective.num_params
     return result

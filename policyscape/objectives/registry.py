@@ -263,3 +263,17 @@ class TabularLayout(StochasticObjective, PolicyObjective):
 
     def evaluate(self, thetas, seed=None) -> dict:
         return self.inner.evaluate(self.to_sampled_layout(thetas), seed=seed)
+
+
+def value_meaning(objective) -> str:
+    """What ``value`` (and ``return``) of ``objective`` are, in words: on a tabular id the exact objective's are
+    discounted and the sampled one's undiscounted (its discounted estimate is ``discounted_return``)."""
+    from policyscape.objectives.exact import ExactObjective
+
+    if isinstance(objective, ExactObjective):
+        return ("value: entropy-regularized discounted value J(θ; τ, c); return = discounted_return: expected "
+                "discounted return (exact)")
+    if "discounted_return" in getattr(objective, "fields", ()):
+        return ("value = return: mean UNDISCOUNTED episodic return (sampled); discounted_return: mean discounted "
+                "return (on a tabular id, the estimate of the exact objective's return)")
+    return "value: the objective, maximized (a loss enters as its negative)"

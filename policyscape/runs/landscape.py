@@ -70,6 +70,12 @@ def make_directions(objective: Objective, theta0: np.ndarray, num: int, seed: in
     return d
 
 
+def _value_meaning(objective: Objective) -> str:
+    from policyscape.objectives.registry import value_meaning
+
+    return value_meaning(objective)
+
+
 def measure_noise(objective: Objective, theta0: np.ndarray, evaluations: int) -> dict:
     """Noise of O(θ0): its standard deviation over ``evaluations`` re-evaluations with fresh seeds.
 
@@ -176,7 +182,8 @@ def run_perturb(
     header, rows = pert.table_rows(table)
     run.write_csv("perturbations.csv", header, rows)
     summary = {"env_id": env_id, "objective": objective.name, "variant": variant, "at": at.label,
-               "num_params": objective.num_params, "directions": config.directions, "noise": noise, **summary}
+               "num_params": objective.num_params, "directions": config.directions, "noise": noise,
+               "value_meaning": _value_meaning(objective), **summary}
     if "nonfinite_episodes" in values:  # per point in points/perturb.csv; totals here
         bad = values["nonfinite_episodes"]
         summary["nonfinite_episodes"] = {"total": int(bad.sum()), "points_affected": int((bad > 0).sum())}
@@ -238,6 +245,7 @@ def run_interpolate(
         "variants": {
             label: {
                 "objective": objectives[label].name,
+                "value_meaning": _value_meaning(objectives[label]),
                 # the anchors themselves, evaluated (never read off the α grid, which may miss them)
                 "value_at_anchors": [float(v) for v in objectives[label].evaluate(matrix)["value"]],
                 "min_between_first_anchors": float(np.min(vals["value"][inside & np.isfinite(vals["value"])]))
@@ -322,7 +330,7 @@ def run_plane(
                "argmax_uv": [float(axis[np.unravel_index(np.nanargmax(V), V.shape)[1]]),
                              float(axis[np.unravel_index(np.nanargmax(V), V.shape)[0]])] if np.isfinite(V).any() else None,
                "nonfinite_points": int(np.isnan(V).sum()),
-               "towards": [t.label for t in towards] if towards else None}
+               "towards": [t.label for t in towards] if towards else None, "value_meaning": _value_meaning(objective)}
     run.write_json("summary.json", summary)
     return summary
 
