@@ -418,6 +418,10 @@ def cmd_evaluate(args: Evaluate) -> None:
     agent = _agent_ref(args)
     env_id = args.env if agent is not None else resolve_params(args.at, args.env)[1]
     sampling = _sampling(args, env_id, agent=agent)
+    if args.sigma is not None and sampling is not None and agent is None:
+        from policyscape.api import objective_for
+
+        _check_sigma_applies(objective_for(env_id, args.entropy, args.mix, sampling), True, env_id)
     if args.dry_run:
         from policyscape.api import objective_for
 

@@ -27,6 +27,12 @@ def test_refused_with_exit_2_and_nothing_written(tmp_path, cli, argv, message):
     assert not out.exists()
 
 
+def test_evaluate_sigma_on_discrete_actions_is_refused(cli):
+    code, _, err = cli("evaluate", "--env", "CartPole-v1", "--at", ",".join(["0"] * 10), "--sigma", "0.5",
+                       "--episodes", "2")
+    assert code == 2 and "discrete actions" in err
+
+
 def test_directions_count_contradicting_the_file_is_refused(tmp_path, cli):
     d = np.eye(2)
     np.save(tmp_path / "d.npy", d)
