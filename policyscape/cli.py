@@ -537,8 +537,16 @@ def _sampling(args: SamplingArgs, env_id: str, seed: int = 0, sigma: float | Non
 
 def _check_sigma_applies(objective, given: bool, env_id: str) -> None:
     """--sigma sets a Gaussian's σ: refused on discrete actions (a softmax policy, which has none)."""
-    inner = getattr(objective, "inner", objective)
-    if given and getattr(inner, "_discrete_actions", False):
+    if not given:
+        return
+    import gymnasium
+
+    from policyscape.objectives.registry import TabularLayout
+    from policyscape.objectives.sampled import SampledObjective
+
+    discrete = isinstance(objective, TabularLayout) or (
+        isinstance(objective, SampledObjective) and isinstance(objective.action_space, gymnasium.spaces.Discrete))
+    if discrete:
         raise InputError(f"--sigma applies to continuous (Box) actions; {env_id!r} has discrete actions, whose "
                          "linear softmax policy has no σ: drop --sigma")
 
