@@ -36,8 +36,8 @@ class Train(ExactTrainConfig):
     Writes curves.csv, checkpoints/*.npz, final.npz, summary.json and figures to --out.
     """
 
-    sigma: float = 0.5
-    """REINFORCE: Gaussian policy σ (fixed)."""
+    sigma: float | None = None
+    """REINFORCE: Gaussian policy σ (fixed; default 0.5); refused on discrete actions (a softmax policy has none)."""
     batch_episodes: int = 128
     """REINFORCE: episodes per update."""
     discount: float = 0.995
@@ -382,8 +382,21 @@ def cmd_train(args: Train) -> None:
 
         if is_tabular(args.env):
             raise InputError(f"{args.env!r} is a tabular MDP: pass --exact (REINFORCE is for Gymnasium ids such as Hopper-v5)")
+        if args.sigma is not None:
+            import gymnasium
+
+            try:
+                env = gymnasium.make(args.env)
+                space = env.action_space
+                env.close()
+            except Exception:  # an unknown id: ReinforceConfig / the run says so, with suggestions
+                space = None
+            if isinstance(space, gymnasium.spaces.Discrete):
+                raise InputError(f"--sigma applies to continuous (Box) actions; {args.env!r} has discrete actions, "
+                                 "whose linear softmax policy has no σ: drop --sigma")
         config = ReinforceConfig(
-            env=args.env, policy_kind=args.policy_kind, sigma=args.sigma, lr=args.lr, optimizer=args.optimizer,
+            env=args.env, policy_kind=args.policy_kind, sigma=0.5 if args.sigma is None else args.sigma, lr=args.lr,
+            optimizer=args.optimizer,
             lr_decay=args.lr_decay, batch_episodes=args.batch_episodes, updates=args.updates, seeds=args.seeds,
             seed=args.seed, discount=args.discount, baseline=args.baseline, entropy=args.entropy,
             eval_every=args.eval_every, eval_episodes=args.eval_episodes, max_steps=args.max_steps)

@@ -33,6 +33,13 @@ def test_evaluate_sigma_on_discrete_actions_is_refused(cli):
     assert code == 2 and "discrete actions" in err
 
 
+def test_train_sigma_on_discrete_actions_is_refused(tmp_path, cli):
+    out = tmp_path / "T"
+    code, _, err = cli("train", "--env", "CartPole-v1", "--policy-kind", "linear_softmax", "--sigma", 0.3,
+                       "--updates", 1, "--seeds", 1, "--batch-episodes", 2, "--out", out, "--no-progress")
+    assert code == 2 and "discrete actions" in err and not out.exists()
+
+
 def test_directions_count_contradicting_the_file_is_refused(tmp_path, cli):
     d = np.eye(2)
     np.save(tmp_path / "d.npy", d)
