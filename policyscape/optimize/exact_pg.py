@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Callable, Literal
 import numpy as np
 
 from policyscape.errors import InputError
+from policyscape.optimize.state import TrainState, opt_leaves, restore_opt_state
 
 if TYPE_CHECKING:
     import jax
@@ -172,6 +173,8 @@ def train_exact(
     progress: Callable[[int], None] | None = None,
     on_segment: Callable[[int, dict[str, np.ndarray]], None] | None = None,
     while_computing: Callable[[], None] | None = None,
+    resume: TrainState | None = None,
+    on_checkpoint: Callable[[TrainState], None] | None = None,
 ) -> ExactTrainResult:
     """Train ``config.seeds`` softmax policies by exact gradient ascent on ``objective``'s MDP.
 
@@ -187,15 +190,19 @@ def train_exact(
       (``curves[k]`` is ``[L, K]``, rows of :attr:`ExactTrainResult.curves`) while the next
       segment computes (the last row, after the last update, is in the result only);
     - ``while_computing()`` once, from this thread, right after the first segment is dispatched.
+
+    ``on_checkpoint(state)`` gets the loop's :class:`~policyscape.optimize.state.TrainState` after every
+    segment but the last; ``resume`` goes on from such a state and ends with exactly the θ and curves of
+    an uninterrupted run (the segments are the same compiled loop on the same θ and optimizer state).
     """
     import jax
 
     config.validate()
     with jax.enable_x64(True):
-        return _train(objective, config, progress, on_segment, while_computing)
+        return _train(objective, config, progress, on_segment, while_computing, resume, on_checkpoint)
 
 
-def _train(objective, config, progress, on_segment, while_computing) -> ExactTrainResult:
+def _train(objective, config, progress, on_segment, while_computing, resume=None, on_checkpoint=None) -> ExactTrainResult:
     import jax.numpy as jnp
 
     segment = _segment_fn()
@@ -216,7 +223,15 @@ def _train(objective, config, progress, on_segment, while_computing) -> ExactTra
 
     checkpoints = {0: init}
     pieces: list[dict[str, np.ndarray]] = []
-    running = dispatch(starts[0], ends[0], jnp.asarray(init), optimizer.init(jnp.asarray(init)))
+    params, opt_state = jnp.asarray(init), optimizer.init(jnp.asarray(init))
+    if resume is not None:  # go on from the state saved after update ``resume.update`` (a segment's end)
+        params, opt_state = jnp.asarray(resume.params), restore_opt_state(opt_state, resume.opt_leaves)
+        checkpoints = {u: np.array(v) for u, v in resume.checkpoints.items()}
+        pieces.append({k: np.array(resume.curves[k]) for k in CURVE_NAMES if k != "tau"})
+        starts, ends = zip(*[(a, b) for a, b in zip(starts, ends) if a >= resume.update])
+        if progress is not None and resume.update:
+            progress(resume.update)
+    running = dispatch(starts[0], ends[0], params, opt_state)
     if while_computing is not None:
         while_computing()
     for s, (start, end) in enumerate(zip(starts, ends)):
@@ -230,6 +245,9 @@ def _train(objective, config, progress, on_segment, while_computing) -> ExactTra
             progress(end - start)
         if on_segment is not None:
             on_segment(start, {**piece, "tau": np.broadcast_to(taus[start:end, None], piece["return"].shape)})
+        if on_checkpoint is not None and end < config.updates:
+            on_checkpoint(TrainState(end, checkpoints[end], opt_leaves(opt_state),
+                                     {k: np.concatenate([p[k] for p in pieces]) for k in pieces[0]}, dict(checkpoints)))
 
     pieces.append({k: np.asarray(v)[None] for k, v in final.items()})
     curves = {k: np.concatenate([p[k] for p in pieces]) for k in CURVE_NAMES if k != "tau"}

@@ -51,6 +51,7 @@ import numpy as np
 from policyscape.envs.rollout import Rollouts, mean_stderr
 from policyscape.errors import InputError
 from policyscape.optimize.exact_pg import OPTIMIZERS
+from policyscape.optimize.state import TrainState, opt_leaves, restore_opt_state
 from policyscape.policies.continuous import POLICY_KINDS, LinearGaussianLearnedStd, LinearSoftmax, make_policy
 
 BASELINES = ("none", "mean")
@@ -299,12 +300,16 @@ class ReinforceResult:
 
 
 def train_reinforce(config: ReinforceConfig, progress: Callable[[int], None] | None = None,
-                    backend: str = "auto") -> ReinforceResult:
+                    backend: str = "auto", resume: TrainState | None = None,
+                    on_checkpoint: Callable[[TrainState], None] | None = None) -> ReinforceResult:
     """Train ``config.seeds`` policies by REINFORCE (module docstring); float64 throughout.
 
     ``progress(n)`` is called after every update with n = 1. ``backend``: ``"auto"`` (the batched
     backend of the id where there is one) or ``"gym"`` (the Gymnasium loop; the same numbers,
-    slower: for benchmarks), see ``envs.rollout.make_backend``.
+    slower: for benchmarks), see ``envs.rollout.make_backend``. ``on_checkpoint(state)`` gets the loop's
+    :class:`~policyscape.optimize.state.TrainState` at every evaluation after the first (before its
+    batch is drawn); ``resume`` goes on from such a state and ends with exactly the θ and curves of an
+    uninterrupted run (every draw comes from ``SeedSequence(seed, update, …)``).
     """
     import jax
 
@@ -313,7 +318,7 @@ def train_reinforce(config: ReinforceConfig, progress: Callable[[int], None] | N
     policy = make_policy(config.policy_kind, rollouts.observation_space, rollouts.action_space)
     try:
         with jax.enable_x64(True):
-            return _train(config, rollouts, policy, progress)
+            return _train(config, rollouts, policy, progress, resume, on_checkpoint)
     finally:
         rollouts.close()
 
@@ -328,7 +333,7 @@ def evaluation_seeds(seed: int, episodes: int) -> list:
     return [np.random.SeedSequence(seed, spawn_key=(1, k)) for k in range(episodes)]
 
 
-def _train(config: ReinforceConfig, rollouts: Rollouts, policy, progress) -> ReinforceResult:
+def _train(config: ReinforceConfig, rollouts: Rollouts, policy, progress, resume, on_checkpoint) -> ReinforceResult:
     import jax.numpy as jnp
 
     B, E = config.seeds, config.batch_episodes
@@ -351,7 +356,20 @@ def _train(config: ReinforceConfig, rollouts: Rollouts, policy, progress) -> Rei
     checkpoints: dict[int, np.ndarray] = {}
     env_steps = np.zeros(B, dtype=np.int64)
     nonfinite = np.zeros(B, dtype=np.int64)
-    for u in range(config.updates + 1):
+    first = 0
+    if resume is not None:
+        first, params = resume.update, np.array(resume.params, dtype=np.float64)
+        opt_state = restore_opt_state(opt_state, resume.opt_leaves)
+        curves = {name: list(resume.curves[name]) for name in CURVE_NAMES}
+        checkpoints = {u: np.array(v) for u, v in resume.checkpoints.items()}
+        env_steps, nonfinite = resume.counters["env_steps"].copy(), resume.counters["nonfinite_episodes"].copy()
+        if progress is not None and first:
+            progress(first)
+    for u in range(first, config.updates + 1):
+        if on_checkpoint is not None and u % config.eval_every == 0 and first < u < config.updates:
+            on_checkpoint(TrainState(u, params.copy(), opt_leaves(opt_state),
+                                     {k: np.stack(v) for k, v in curves.items()}, dict(checkpoints),
+                                     {"env_steps": env_steps.copy(), "nonfinite_episodes": nonfinite.copy()}))
         # the final batch is only evaluated; a softmax policy's entropy needs its states
         batch = rollouts.run(policy, params, training_seeds(config.seed, u, B, E), sigma=sigma,
                              record=u < config.updates or discrete)

@@ -11,6 +11,11 @@ Layout of the run directory::
     summary.json              optimal value, final returns, frac_optimal (final return within 1e-2 of
                               the optimum), greedy_returns / frac_greedy_optimal (the argmax policy's
                               return: which optimum each seed is heading to), timings
+    resume.npz                while the run is under way: the trainer's state at its last checkpoint
+                              (θ, optimizer state, curves so far; ``optimize.state``), written
+                              atomically at every checkpoint and removed when the run is finished.
+                              A killed run (even by SIGKILL) started again in the same directory goes
+                              on from there and ends with exactly the files of an uninterrupted run.
 
 ``policyscape.plots.training.plot_training_run(out)`` then draws learning_curves.png and
 final_returns.png from these files (the ``train`` command does so after the run).
@@ -18,6 +23,8 @@ final_returns.png from these files (the ``train`` command does so after the run)
 
 from __future__ import annotations
 
+import io
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,12 +36,46 @@ from policyscape.envs.registry import make_tabular
 from policyscape.envs.tabular import TabularMDP, optimal_value, policy_value
 from policyscape.errors import InputError
 from policyscape.files import csv_columns_text
-from policyscape.optimize.exact_pg import CURVE_NAMES, ExactTrainConfig, ExactTrainResult, train_exact
+from policyscape.optimize.exact_pg import CURVE_NAMES, ExactTrainConfig, ExactTrainResult, tau_schedule, train_exact
+from policyscape.optimize.state import TrainState
 from policyscape.runs.checkpoint import save_checkpoint
-from policyscape.runs.rundir import RunDir
+from policyscape.runs.rundir import RunDir, to_json
 
 POLICY_KIND = "tabular-softmax"
 OPTIMAL_TOLERANCE = 1e-2
+RESUME_FILE = "resume.npz"
+
+
+def load_resume_state(run: RunDir, run_config: dict) -> TrainState | None:
+    """The training state saved in ``run`` (``resume.npz``) for ``run_config``, or None."""
+    path = run.file(RESUME_FILE)
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (OSError, ValueError) as e:
+        raise InputError(f"cannot read the resume state {str(path)!r}: {e}; delete it to start the run over") from e
+    if json.loads(str(arrays.pop("config", "null"))) != json.loads(to_json(run_config)):
+        raise InputError(f"the resume state {str(path)!r} belongs to another configuration; delete it to start over")
+    return TrainState.from_arrays(arrays)
+
+
+def resume_saver(run: RunDir, run_config: dict):
+    """``on_checkpoint`` of a trainer: write its state to ``run/resume.npz`` atomically (temp file + rename)."""
+    recorded = np.array(to_json(run_config))
+
+    def save(state: TrainState) -> None:
+        buf = io.BytesIO()
+        np.savez(buf, config=recorded, **state.to_arrays())
+        run.write_bytes(RESUME_FILE, buf.getvalue())
+
+    return save
+
+
+def _announce_resume(state: TrainState | None, run: RunDir, updates: int) -> None:
+    if state is not None:
+        print(f"resumed training in {run.path} from update {state.update} of {updates}", flush=True)
 
 
 def greedy_returns(mdp: TabularMDP, thetas: np.ndarray) -> np.ndarray:
@@ -140,10 +181,17 @@ def run_exact_training(
         parts.append(csv_columns_text(_curve_rows(start + rows, {k: curves[k][rows] for k in CURVE_COLUMNS}),
                                       header=False))
 
+    state = load_resume_state(run, run_config)
+    _announce_resume(state, run, config.updates)
+    if state is not None:  # the rows of the updates before the resumed one
+        done = state.curves["return"].shape[0]
+        taus = tau_schedule(config.entropy, config.entropy_decay, done)
+        format_rows(0, {**state.curves, "tau": np.broadcast_to(taus[:, None], state.curves["return"].shape)})
     started = time.perf_counter()
     with tqdm(total=config.updates, desc=f"train {env_id}", unit="upd", disable=not show_progress, leave=False) as bar:
         result = train_exact(ExactObjective(mdp), config, progress=bar.update, on_segment=format_rows,
-                             while_computing=while_computing)
+                             while_computing=while_computing, resume=state,
+                             on_checkpoint=resume_saver(run, run_config))
     seconds = time.perf_counter() - started
     format_rows(U - 1, {k: result.curves[k][-1:] for k in CURVE_COLUMNS})  # the row after the last update
     run.write_text("curves.csv", "".join(parts))
@@ -162,6 +210,7 @@ def run_exact_training(
     save_checkpoint(run.file("final.npz"), result.final_params, update=config.updates, **shapes)
     summary["train_seconds"] = seconds
     run.write_json("summary.json", summary)
+    run.file(RESUME_FILE).unlink(missing_ok=True)
     return summary
 
 
@@ -181,10 +230,12 @@ def run_reinforce_training(config, out: Path | str, show_progress: bool = True) 
     run = RunDir(out)
     run.check_compatible(run_config)
     run.create(run_config)
+    state = load_resume_state(run, run_config)
+    _announce_resume(state, run, config.updates)
     started = time.perf_counter()
     with tqdm(total=config.updates, desc=f"REINFORCE {config.env}", unit="upd", disable=not show_progress,
               leave=False) as bar:
-        result = train_reinforce(config, progress=bar.update)
+        result = train_reinforce(config, progress=bar.update, resume=state, on_checkpoint=resume_saver(run, run_config))
     seconds = time.perf_counter() - started
     rows = result.rows()
     header = list(rows[0])
@@ -213,4 +264,5 @@ def run_reinforce_training(config, out: Path | str, show_progress: bool = True) 
         "train_seconds": seconds,
     }
     run.write_json("summary.json", summary)
+    run.file(RESUME_FILE).unlink(missing_ok=True)
     return summary
