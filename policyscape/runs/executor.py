@@ -80,13 +80,21 @@ class SerialExecutor:
     def __exit__(self, *exc) -> None:
         return None
 
-    def map_chunks(self, evaluate: EvaluateChunk, tasks: Iterable[Task]) -> Iterator[tuple[int, Values]]:
-        for task in tasks:
+    def map_chunks(self, evaluate: EvaluateChunk, tasks: Iterable[Task], retries: int = 0) -> Iterator[tuple[int, Values]]:
+        for task in tasks:  # (retries: no worker to lose in this process)
             yield _evaluate_task(evaluate, task)
 
 
+class PortableWork:
+    """Work a worker process runs from its own (pickled) data, like an ``ObjectiveSpec``: subclasses define
+    ``__call__(payload [C]) -> {field: array}`` (e.g. ``runs.sweep.TrainRuns``: train run ``payload[0]``)."""
+
+    def __call__(self, payload: np.ndarray) -> Values:
+        raise NotImplementedError
+
+
 def _check_parallel(evaluate: EvaluateChunk, backend: str) -> None:
-    if not isinstance(evaluate, ObjectiveSpec):
+    if not isinstance(evaluate, (ObjectiveSpec, PortableWork)):
         raise InputError(
             f"the {backend} backend evaluates objectives rebuilt from an ObjectiveSpec (objectives made by "
             f"make_objective / objective_for); got {evaluate!r}: use workers=1 (the in-process path) for it"
@@ -199,30 +207,49 @@ class LocalExecutor:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def map_chunks(self, evaluate: EvaluateChunk, tasks: Iterable[Task]) -> Iterator[tuple[int, Values]]:
-        """Evaluate ``tasks`` (chunk, θ [C, n]) → (chunk, {field: [C]}) in completion order."""
+    def map_chunks(self, evaluate: EvaluateChunk, tasks: Iterable[Task], retries: int = 0) -> Iterator[tuple[int, Values]]:
+        """Evaluate ``tasks`` (chunk, θ [C, n]) → (chunk, {field: [C]}) in completion order.
+
+        A worker that dies breaks the pool: with ``retries`` left, a new pool is started and every
+        unfinished task submitted again (work that resumes from its own saved state, such as a training
+        run, goes on from there); otherwise the run stops with a resume hint.
+        """
         from concurrent.futures.process import BrokenProcessPool
 
         _check_parallel(evaluate, self.backend)
         pool = self._get_pool()
-        pending: set[Future] = set()
+        pending: dict[Future, Task] = {}
         tasks = iter(tasks)
         try:
             while True:
                 for task in tasks:  # keep two chunks per worker in flight
-                    pending.add(pool.submit(_evaluate_task, evaluate, task))
+                    pending[pool.submit(_evaluate_task, evaluate, task)] = task
                     if len(pending) >= 2 * self.workers:
                         break
                 if not pending:
                     return
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
-        except BrokenProcessPool as e:
-            raise RuntimeError(
-                "a worker process of the local backend died (killed, or out of memory); every finished chunk is "
-                "saved: run the same command again to resume"
-            ) from e
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                if not any(isinstance(f.exception(), BrokenProcessPool) for f in done):
+                    for future in done:
+                        del pending[future]
+                        yield future.result()
+                    continue
+                wait(pending)  # the pool is broken: every other future ends too, with its result or the error
+                lost = []
+                for future, task in list(pending.items()):
+                    del pending[future]
+                    if isinstance(future.exception(), BrokenProcessPool):
+                        lost.append(task)
+                    else:
+                        yield future.result()
+                if retries <= 0:
+                    raise RuntimeError(
+                        "a worker process of the local backend died (killed, or out of memory); every finished chunk "
+                        "is saved: run the same command again to resume") from done.pop().exception()
+                retries -= 1
+                self.close()
+                pool = self._get_pool()
+                pending.update({pool.submit(_evaluate_task, evaluate, task): task for task in lost})
         finally:
             for future in pending:
                 future.cancel()
@@ -290,8 +317,9 @@ class RayExecutor:
             self._started = False
         self._remote = None
 
-    def map_chunks(self, evaluate: EvaluateChunk, tasks: Iterable[Task]) -> Iterator[tuple[int, Values]]:
-        """Evaluate ``tasks`` (chunk, θ [C, n]) → (chunk, {field: [C]}) in completion order."""
+    def map_chunks(self, evaluate: EvaluateChunk, tasks: Iterable[Task], retries: int = 0) -> Iterator[tuple[int, Values]]:
+        """Evaluate ``tasks`` (chunk, θ [C, n]) → (chunk, {field: [C]}) in completion order (a task whose
+        worker died is retried ``max_retries`` times by Ray, whatever ``retries``)."""
         _check_parallel(evaluate, self.backend)
         self._start()
         ray = self._ray
