@@ -33,11 +33,19 @@ class Train(ExactTrainConfig):
 
     Exact: linear softmax over states, many seeds at once. REINFORCE (Hopper-v5, CartPole-v1, …): linear
     Gaussian policy with fixed --sigma (or --policy-kind), returns-to-go standardized over the batch.
-    Writes curves.csv, checkpoints/*.npz, final.npz, summary.json and figures to --out.
+    Writes curves.csv, checkpoints/*.npz, final.npz, summary.json and figures to --out. A killed run
+    started again with the same flags resumes from its last checkpoint (same results).
+
+    REINFORCE sweeps: comma-separated lists for --sigma and --lr (e.g. --sigma 0.1,1.0 --lr 0.001,0.01) train
+    one run per (σ, lr) into --out/sigma_<σ>/lr_<lr>/, on --backend/--workers (the same files either way),
+    and write sweep.json, scores.csv (best learning rate per σ) and learning_curves.png to --out.
     """
 
-    sigma: float | None = None
-    """REINFORCE: Gaussian policy σ (fixed; default 0.5); refused on discrete actions (a softmax policy has none)."""
+    sigma: str | None = None  # type: ignore[assignment]
+    """REINFORCE: Gaussian policy σ (fixed; default 0.5); a comma-separated list sweeps over σ. Refused on discrete
+    actions (a softmax policy has none)."""
+    lr: str = "0.1"  # type: ignore[assignment]
+    """Learning rate (step size); REINFORCE: a comma-separated list sweeps over learning rates."""
     batch_episodes: int = 128
     """REINFORCE: episodes per update."""
     discount: float = 0.995
@@ -63,6 +71,14 @@ class Train(ExactTrainConfig):
     """Run directory; refused if it holds a run with another configuration."""
     progress: bool = True
     """Show a progress bar."""
+    backend: Literal["local", "ray"] = "local"
+    """REINFORCE sweeps: 'local' (a process pool on this machine; one worker: in this process) or 'ray'."""
+    workers: int | None = None
+    """REINFORCE sweeps: runs trained at once (default: every core, at most one per run)."""
+    address: str | None = None
+    """REINFORCE sweeps, Ray: address of a running cluster ('auto', or host:port); default: a local Ray."""
+    dry_run: bool = False
+    """REINFORCE: print the runs, environment steps and expected wall time per worker count; write nothing."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -372,12 +388,26 @@ def _import_plots() -> None:
         pass  # the same error comes when the figures are drawn, after the run is saved
 
 
+def _float_list(spec: str, flag: str) -> list[float]:
+    """``"0.1,1.0"`` → [0.1, 1.0]; an empty list or a non-number is an InputError (checked further by the sweep)."""
+    items = [x.strip() for x in str(spec).split(",")]
+    if not any(items):
+        raise InputError(f"--{flag} must list at least one value, got {spec!r}")
+    try:
+        return [float(x) for x in items]
+    except ValueError:
+        raise InputError(f"--{flag} must be a number or a comma-separated list of numbers, got {spec!r}") from None
+
+
 def cmd_train(args: Train) -> None:
     from policyscape.envs.registry import is_tabular, make_tabular
     from policyscape.runs.training import run_exact_training
 
+    sigmas = [0.5] if args.sigma is None else _float_list(args.sigma, "sigma")
+    lrs = _float_list(args.lr, "lr")
     if not args.exact:
         from policyscape.optimize.reinforce import ReinforceConfig
+        from policyscape.runs.sweep import check_sweep_values
         from policyscape.runs.training import run_reinforce_training
 
         if is_tabular(args.env):
@@ -394,12 +424,14 @@ def cmd_train(args: Train) -> None:
             if isinstance(space, gymnasium.spaces.Discrete):
                 raise InputError(f"--sigma applies to continuous (Box) actions; {args.env!r} has discrete actions, "
                                  "whose linear softmax policy has no σ: drop --sigma")
+        check_sweep_values(sigmas, lrs)
         config = ReinforceConfig(
-            env=args.env, policy_kind=args.policy_kind, sigma=0.5 if args.sigma is None else args.sigma, lr=args.lr,
-            optimizer=args.optimizer,
+            env=args.env, policy_kind=args.policy_kind, sigma=sigmas[0], lr=lrs[0], optimizer=args.optimizer,
             lr_decay=args.lr_decay, batch_episodes=args.batch_episodes, updates=args.updates, seeds=args.seeds,
             seed=args.seed, discount=args.discount, baseline=args.baseline, entropy=args.entropy,
             eval_every=args.eval_every, eval_episodes=args.eval_episodes, max_steps=args.max_steps)
+        if len(sigmas) > 1 or len(lrs) > 1 or args.dry_run:
+            return _train_sweep(args, config, sigmas, lrs)
         summary = run_reinforce_training(config, args.out, show_progress=args.progress)
         from policyscape.plots.training import plot_reinforce_run
 
@@ -408,9 +440,13 @@ def cmd_train(args: Train) -> None:
               f"seeds after {summary['env_steps']:.3g} environment steps")
         print(f"results: {args.out}")
         return
+    if len(sigmas) > 1 or len(lrs) > 1 or args.dry_run:
+        raise InputError("lists of --sigma/--lr and --dry-run apply to REINFORCE runs; exact training takes one --lr "
+                         "(and trains its seeds vectorized)")
     if not is_tabular(args.env):
         make_tabular(args.env)  # raises the unknown-id error with suggestions
-    config = ExactTrainConfig(**{f.name: getattr(args, f.name) for f in fields(ExactTrainConfig)})
+    config = ExactTrainConfig(**{f.name: getattr(args, f.name) for f in fields(ExactTrainConfig) if f.name != "lr"},
+                              lr=lrs[0])
     summary = run_exact_training(args.env, config, args.out, show_progress=args.progress,
                                  while_computing=_import_plots)  # matplotlib loads while JAX computes
     from policyscape.plots.training import plot_training_run
@@ -421,6 +457,41 @@ def cmd_train(args: Train) -> None:
         f"of the optimal return {summary['optimal_value']:.6g} (mean final return {summary['mean_final_return']:.4f})"
     )
     print(f"results: {args.out}")
+
+
+def _train_sweep(args: Train, base, sigmas: list[float], lrs: list[float]) -> None:
+    """REINFORCE over σ × lr (runs.sweep) on the chosen executor; or, with --dry-run, its cost."""
+    from policyscape.runs.executor import STARTUP_SECONDS, default_workers, make_executor
+    from policyscape.runs.sweep import estimate_sweep, run_sweep, sweep_jobs
+
+    jobs = sweep_jobs(base, sigmas, lrs, args.out)
+    workers = args.workers if args.workers is not None else min(len(jobs), default_workers())
+    if args.dry_run:
+        e = estimate_sweep(jobs, workers, args.backend)
+        print(f"dry run: {e['runs']} run(s) of {base.seeds} seed(s) × {base.updates} updates; ≈ {e['env_steps']:.3g} "
+              f"environment steps at the initial θ ({e['steps_per_episode']:.0f} per episode; at most "
+              f"{e['env_steps_at_time_limit']:.3g} with every episode at the time limit), "
+              f"{e['seconds_per_step'] * 1e6:.1f} µs per step from a probe on this machine. Nothing was written.")
+        for w, t in e["wall_seconds"].items():
+            print(f"  {w:>4} {args.backend} worker(s): ≈ {t:.1f} s")
+        print(f"  (model: ceil(runs / workers) × {e['seconds_per_run']:.3g} s per run + start-up "
+              f"{STARTUP_SECONDS['local']:g} s local, {STARTUP_SECONDS['ray']:g} s ray, 0 for 1 local worker)")
+        return
+    def done(job, values):
+        print(f"  σ = {job.config.sigma:g}, lr = {job.config.lr:.4g}: mean final deterministic return "
+              f"{float(values['final_deterministic_return'].mean()):.4g}  ({job.path})", flush=True)
+
+    print(f"sweep: {len(jobs)} REINFORCE runs ({len(sigmas)} σ × {len(lrs)} learning rates) on {workers} "
+          f"{args.backend} worker(s)", flush=True)
+    with make_executor(args.backend, workers, args.address) as executor:
+        summary = run_sweep(base, sigmas, lrs, args.out, executor, on_done=done)
+    from policyscape.plots.training import plot_sweep
+
+    plot_sweep(args.out)
+    print(Path(args.out, "scores.csv").read_text().rstrip())
+    for b in summary["best_lr"]:
+        print(f"best learning rate for σ = {b['sigma']:g}: {b['best_lr']:.4g} (mean auc {b['mean_auc']:.4g})")
+    print(f"results: {args.out} (sweep.json, scores.csv, learning_curves.png, one run directory per (σ, lr))")
 
 
 def cmd_evaluate(args: Evaluate) -> None:

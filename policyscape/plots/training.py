@@ -79,3 +79,30 @@ def plot_reinforce_run(path: Path | str) -> list[Path]:
            title=f"{config['env_id']}: REINFORCE, σ = {config['train'].get('sigma')}, {len(np.unique(c['seed']))} seeds")
     ax.legend()
     return [save_figure(fig, run.file("learning_curves.png"))]
+
+
+def plot_sweep(path: Path | str) -> list[Path]:
+    """A REINFORCE sweep (``sweep.json``): each σ's learning curve at its best learning rate.
+
+    Deterministic (σ = 0) return vs training environment steps, mean over seeds with its standard
+    error band, one line per σ, read from each run's ``curves.csv``.
+    """
+    sweep = SavedRun(path)
+    summary = sweep.read_json("sweep.json")
+    paths = {(r["sigma"], r["lr"]): r["path"] for r in summary["runs"]}
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    colours = plt.get_cmap("viridis")
+    best = sorted(summary["best_lr"], key=lambda b: b["sigma"])
+    for i, b in enumerate(best):
+        c = SavedRun(sweep.path / paths[(b["sigma"], b["best_lr"])]).read_csv("curves.csv")
+        _, returns = _by_seed(c, "deterministic_return")
+        _, steps = _by_seed(c, "env_steps")
+        x, mean = steps.mean(axis=1), returns.mean(axis=1)
+        se = returns.std(axis=1, ddof=1) / np.sqrt(returns.shape[1]) if returns.shape[1] > 1 else 0 * mean
+        colour = colours(i / max(len(best) - 1, 1))
+        ax.plot(x, mean, color=colour, label=f"σ = {b['sigma']:g} (best lr {b['best_lr']:.4g})")
+        ax.fill_between(x, mean - se, mean + se, color=colour, alpha=0.2)
+    ax.set(xlabel="environment steps (training)", ylabel="deterministic (σ = 0) return",
+           title=f"{summary['env_id']}: REINFORCE, each σ at its best learning rate (mean ± s.e. over seeds)")
+    ax.legend()
+    return [save_figure(fig, sweep.file("learning_curves.png"))]
