@@ -6,9 +6,10 @@ Layout of a sweep under a recipe directory ``out``::
     out/runs/<env>/sigma_<σ>/lr_<lr>/   one REINFORCE run directory (runs.training.run_reinforce_training):
                                         curves.csv, checkpoints/, final.npz, summary.json
 
-A run whose ``summary.json`` exists is finished and reused (a killed sweep resumes run by run; a
-run killed half-way is trained again from its start, which gives the same numbers: every random
-draw comes from the configuration's seed).
+The runs are trained by the sweep engine (``runs.sweep.train_runs``) on the recipe's executor, so
+``policyscape reproduce ... --backend ray`` (or a local pool) spreads the training over every worker;
+a finished run (its ``summary.json`` exists) is reused, and a run killed half-way resumes from its
+last checkpoint (``resume.npz``) to the same numbers as an uninterrupted run.
 
 Scores of a run (per seed, from the deterministic σ = 0 evaluations ``R[u, k]`` at the E
 evaluation points u = 0 … E−1 of seed k)::
@@ -26,9 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from policyscape.optimize.reinforce import ReinforceConfig
-from policyscape.runs.rundir import RunDir
+from policyscape.runs.sweep import (SCORES, SweepJob, best_lr, curve_scores, ensure_reinforce_run,
+                                    read_deterministic_curves, train_runs)
 
-SCORES = ("auc", "final")
 #: Figures use one colour per σ, the same in every recipe.
 SIGMA_COLOURS = {0.0: "black", 0.1: "tab:red", 0.25: "tab:orange", 0.5: "tab:green", 0.75: "tab:cyan",
                  1.0: "tab:blue"}
@@ -52,72 +53,31 @@ def sub_run_path(out: Path | str, env: str, sigma: float, lr: float) -> Path:
     return Path(out) / "runs" / env / f"sigma_{sigma:g}" / f"lr_{lr:.4g}"
 
 
-def ensure_reinforce_run(config: ReinforceConfig, path: Path | str, progress: bool = False) -> dict:
-    """Train ``config`` into ``path`` unless it is finished there already → the run's summary.
-
-    A different configuration in ``path`` is refused by the run directory (``InputError``).
-    """
-    from policyscape.runs.training import finished_summary, reinforce_run_config, run_reinforce_training
-
-    return finished_summary(path, reinforce_run_config(config)) or run_reinforce_training(
-        config, path, show_progress=progress)
 
 
-def train_sweep(out: Path | str, base: ReinforceConfig, envs, sigmas, lrs, progress: bool = False) -> dict:
-    """Train ``base`` at every (env, σ, lr) into :func:`sub_run_path` (finished runs reused).
+def train_sweep(out: Path | str, base: ReinforceConfig, envs, sigmas, lrs, progress: bool = False,
+                executor=None) -> dict:
+    """Train ``base`` at every (env, σ, lr) into :func:`sub_run_path` on ``executor`` (``runs.sweep.train_runs``;
+    None: in this process; finished runs reused, killed ones resumed).
 
     Returns ``{(env, sigma, lr): path}``. Every run has ``base``'s seeds, updates, batch and seed,
     so all σ and learning rates of an environment see the same seeds.
     """
-    paths = {}
-    for env in envs:
-        for sigma in sigmas:
-            for lr in lrs:
-                path = sub_run_path(out, env, sigma, lr)
-                if progress:
-                    print(f"  REINFORCE {env} σ = {sigma:g} lr = {lr:.4g}", flush=True)
-                ensure_reinforce_run(replace(base, env=env, sigma=float(sigma), lr=float(lr)), path, progress)
-                paths[(env, float(sigma), float(lr))] = path
-    return paths
+    keys = [(env, float(sigma), float(lr)) for env in envs for sigma in sigmas for lr in lrs]
+    jobs = [SweepJob(replace(base, env=env, sigma=sigma, lr=lr), str(sub_run_path(out, env, sigma, lr)))
+            for env, sigma, lr in keys]
+    train_jobs(jobs, executor, progress)
+    return {key: Path(job.path) for key, job in zip(keys, jobs)}
 
 
-def read_deterministic_curves(path: Path | str) -> dict[str, np.ndarray]:
-    """Learning curves of one REINFORCE run directory → ``update [E]``, ``env_steps [E]``, ``returns [E, K]``.
+def train_jobs(jobs, executor=None, progress: bool = False) -> list[dict]:
+    """``runs.sweep.train_runs`` with a line per finished run when ``progress``."""
+    def done(i, values):
+        c = jobs[i].config
+        print(f"  REINFORCE {c.env} σ = {c.sigma:g} lr = {c.lr:.4g}: mean final deterministic return "
+              f"{float(np.mean(values['final_deterministic_return'])):.4g}", flush=True)
 
-    ``env_steps`` is the mean over the K seeds of the training steps spent before each
-    evaluation; ``returns[u, k]`` is seed k's deterministic (σ = 0) return at evaluation u.
-    """
-    c = RunDir(path).read_csv("curves.csv")
-    seeds = np.unique(c["seed"]).astype(int)
-    updates = np.unique(c["update"]).astype(int)
-    order = np.lexsort((c["seed"], c["update"]))  # update-major, seed-minor
-    E, K = updates.size, seeds.size
-    returns = c["deterministic_return"][order].reshape(E, K)
-    steps = c["env_steps"][order].reshape(E, K)
-    return {"update": updates, "env_steps": steps.mean(axis=1), "returns": returns}
-
-
-def curve_scores(returns: np.ndarray, score: str = "auc") -> np.ndarray:
-    """Per-seed score of deterministic returns ``[E, K]`` → ``[K]`` (module docstring: auc or final)."""
-    returns = np.asarray(returns, dtype=float)
-    if score == "auc":
-        return returns.mean(axis=0)
-    if score == "final":
-        return returns[-1]
-    raise ValueError(f"score must be one of {SCORES}, got {score!r}")
-
-
-def best_lr(scores_by_lr: dict[float, np.ndarray]) -> float:
-    """The learning rate with the highest mean score over seeds (ties: the smallest such lr).
-
-    NaN scores (a diverged run) count as −∞.
-    """
-    if not scores_by_lr:
-        raise ValueError("best_lr needs at least one learning rate")
-    means = {lr: float(np.mean(s)) for lr, s in scores_by_lr.items()}
-    means = {lr: (m if np.isfinite(m) else -np.inf) for lr, m in means.items()}
-    top = max(means.values())
-    return min(lr for lr, m in means.items() if m == top)
+    return train_runs(jobs, executor, done if progress else None)
 
 
 def sweep_scores(paths: dict, score: str = "auc") -> dict:
@@ -139,6 +99,6 @@ def env_label(env: str) -> str:
 
 
 __all__ = [
-    "SCORES", "best_lr", "best_lrs", "curve_scores", "ensure_reinforce_run", "env_label", "log_grid",
-    "read_deterministic_curves", "sigma_colour", "sub_run_path", "sweep_scores", "train_sweep",
+    "SCORES", "SweepJob", "best_lr", "best_lrs", "curve_scores", "ensure_reinforce_run", "env_label", "log_grid",
+    "read_deterministic_curves", "sigma_colour", "sub_run_path", "sweep_scores", "train_jobs", "train_sweep",
 ]

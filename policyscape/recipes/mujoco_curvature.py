@@ -122,9 +122,10 @@ def run(config: CurvatureConfig, out: Path, progress: bool = False, executor=Non
     perturb = PerturbConfig(alphas=(config.alpha,), directions=config.directions, seed=config.seed,
                             noise_evaluations=config.noise_evaluations)
     rows = []
+    mc.train_jobs([mc.SweepJob(config.train_config(env), str(out / "train" / env)) for env in config.envs], executor,
+                  progress)  # every environment's training run at once, on the recipe's executor
     for env in config.envs:
         train_dir = out / "train" / env
-        mc.ensure_reinforce_run(config.train_config(env), train_dir, progress)
         curves = mc.read_deterministic_curves(train_dir)
         steps_at = dict(zip(curves["update"].tolist(), curves["env_steps"].tolist()))
         for update in checkpoint_updates(config):

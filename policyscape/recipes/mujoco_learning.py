@@ -106,7 +106,7 @@ FULL = LearningConfig()
 
 def run(config: LearningConfig, out: Path, progress: bool = False, executor=None) -> None:
     """Train the sweep into ``out/runs``, then save ``scores.csv`` and draw the figures."""
-    paths = mc.train_sweep(out, config.base(), config.envs, config.sigmas, config.lrs, progress)
+    paths = mc.train_sweep(out, config.base(), config.envs, config.sigmas, config.lrs, progress, executor)
     rows = []
     for (env, sigma, lr), path in paths.items():
         curves = mc.read_deterministic_curves(path)

@@ -63,7 +63,7 @@ import numpy as np
 from policyscape.recipes import verdicts as v
 from policyscape.recipes.base import Figure, Recipe
 from policyscape.recipes.common import at_least_fraction_claim, read_summary
-from policyscape.recipes.mujoco_common import ensure_reinforce_run, env_label, sigma_colour
+from policyscape.recipes.mujoco_common import SweepJob, env_label, sigma_colour, train_jobs
 from policyscape.runs.rundir import RunDir
 
 #: "Most directions" show significant negative curvature at σ = 0 (paper: about 85%): the claim holds
@@ -261,14 +261,15 @@ def run(config: LocalOptimaConfig, out: Path, progress: bool = True, executor=No
     from policyscape.runs.checkpoint import load_params
     from policyscape.runs.landscape import Point, run_interpolate, run_perturb
 
+    roles = [(part, role, sigma, lr) for part in config.parts
+             for role, sigma, lr in (("poor", config.poor_sigma, part.poor_lr), ("good", config.good_sigma, part.good_lr))]
+    jobs = [SweepJob(train_config(config, part, sigma, lr), str(out / env_dir(part.env) / "train" / f"sigma_{sigma:g}"))
+            for part, _, sigma, lr in roles]
+    results = train_jobs(jobs, executor, progress)  # every training run of every part at once, on the executor
+    summaries = {(part.env, role): (Path(job.path), result) for (part, role, _, _), job, result in zip(roles, jobs, results)}
     for part in config.parts:
         base = out / env_dir(part.env)
-        trained = {}
-        for role, sigma, lr in (("poor", config.poor_sigma, part.poor_lr), ("good", config.good_sigma, part.good_lr)):
-            if progress:
-                print(f"  {part.env}: REINFORCE σ = {sigma:g}, lr = {lr:g} ({role} solution)", flush=True)
-            path = base / "train" / f"sigma_{sigma:g}"
-            trained[role] = (path, ensure_reinforce_run(train_config(config, part, sigma, lr), path, progress))
+        trained = {role: summaries[(part.env, role)] for role in ("poor", "good")}
         chosen = select_solutions(trained["poor"][1]["final_deterministic_return"],
                                   trained["good"][1]["final_deterministic_return"])
         RunDir(base).write_json("solutions.json", {**chosen, "env": part.env, "poor_sigma": config.poor_sigma,

@@ -109,3 +109,16 @@ def test_halfcheetah_sweep_range_sets_the_scale_near_zero_returns():
     assert ml.verdict_halfcheetah_sigma(large, small, 0.1, 1.0)[0] != HOLDS  # −4 vs 0: relative to |−4| it is 100%
     verdict, _, evidence = ml.verdict_halfcheetah_sigma(large, small, 0.1, 1.0, sweep_range=200.0)
     assert verdict == HOLDS and evidence["scale"] == 200.0
+
+
+def test_tiny_sweep_on_a_local_pool_gives_the_same_scores(tiny_run, tmp_path):
+    """The recipe trains through the sweep engine on its executor: 2 local workers, the same numbers."""
+    from policyscape.recipes.reproduce import run_recipe
+    from policyscape.runs.executor import LocalExecutor
+
+    out = tmp_path / "mujoco-learning"
+    with LocalExecutor(2) as executor:
+        run_recipe(ml.RECIPE, "tiny", out, progress=False, executor=executor)
+    assert (out / ml.SCORES_FILE).read_bytes() == (tiny_run / ml.SCORES_FILE).read_bytes()
+    path = mc.sub_run_path(out, "Hopper-v5", 1.0, 0.01)
+    assert (path / "curves.csv").read_bytes() == (mc.sub_run_path(tiny_run, "Hopper-v5", 1.0, 0.01) / "curves.csv").read_bytes()
