@@ -34,7 +34,8 @@ if kind == "reinforce":
 else:
     t.run_exact_training(ENV, ExactTrainConfig(**EXACT), out, show_progress=False)
 """
-REINFORCE = dict(env="CartPole-v1", sigma=0.5, lr=0.05, batch_episodes=4, updates=9, seeds=2, seed=3, eval_every=3,
+REINFORCE = dict(env="CartPole-v1", sigma=0.5, lr=0.05, lr_decay=0.9, optimizer="rmsprop", batch_episodes=4, updates=9,
+                 seeds=2, seed=3, eval_every=3,
                  eval_episodes=2, max_steps=40)
 EXACT = dict(seeds=3, updates=60, lr=0.5, entropy=0.1, entropy_decay=0.99, checkpoint_every=20, optimizer="adam")
 ENV = "policyscape/SymmetricGridworld-v0"
