@@ -93,12 +93,62 @@ def best_lrs(scores: dict) -> dict:
     return {key: best_lr(by_lr) for key, by_lr in groups.items()}
 
 
+# --------------------------------------------------------------------------- budgets that decide
+
+
+def seeds_to_decide(pilot_a, pilot_b, confidence: float = 0.95, power: float = 0.8, margin: float | None = None,
+                    max_seeds: int = 1000) -> int:
+    """Seeds per arm for a claim on ``mean(a) − mean(b)`` to be decided, from a pilot's per-seed scores.
+
+    With the pilot's difference δ = mean(a) − mean(b) and seed-to-seed standard deviations s_a, s_b
+    (ddof = 1), the smallest n (seeds per arm, ≥ 2) with::
+
+        difference  (margin None):   (t_{c, ν} + t_{power, ν}) · √((s_a² + s_b²)/n) ≤ |δ|
+        equivalence (margin m > |δ|): (t_{c, ν} + t_{power, ν}) · √((s_a² + s_b²)/n) ≤ m − |δ|
+
+    where t_{c, ν} is the two-sided ``confidence`` quantile (t_{(1+c)/2}) and ν = the Welch degrees of
+    freedom at n per arm: a two-sample power calculation. At that n the Welch interval of the
+    verdicts (``verdicts.mean_difference_interval``) excludes 0 (difference), or lies within ±m
+    (equivalence), with probability ``power`` if the pilot's δ and spreads are the truth. Returns
+    ``max_seeds`` when no n up to it suffices (δ = 0, or m ≤ |δ|).
+    """
+    from scipy import stats
+
+    a, b = np.asarray(pilot_a, dtype=float), np.asarray(pilot_b, dtype=float)
+    if a.size < 2 or b.size < 2:
+        raise ValueError(f"a pilot needs at least 2 seeds per arm for their spread, got {a.size} and {b.size}")
+    va, vb = float(np.var(a, ddof=1)), float(np.var(b, ddof=1))
+    delta = abs(float(a.mean() - b.mean()))
+    target = delta if margin is None else float(margin) - delta
+    if target <= 0:
+        return max_seeds
+    if va + vb == 0:
+        return 2
+    for n in range(2, max_seeds + 1):
+        nu = (va + vb) ** 2 / ((va**2 + vb**2) / (n - 1))  # Welch–Satterthwaite with n seeds per arm
+        if (stats.t.ppf((1 + confidence) / 2, nu) + stats.t.ppf(power, nu)) * math.sqrt((va + vb) / n) <= target:
+            return n
+    return max_seeds
+
+
+def directions_to_decide(fraction: float, half_width: float, confidence: float = 0.95) -> int:
+    """Directions for a fraction near ``fraction`` to have a (normal-approximation) interval of at most ±``half_width``:
+    ``ceil(z² p (1 − p) / h²)`` with z the two-sided ``confidence`` quantile (the Wilson interval of the
+    verdicts is no wider at this n)."""
+    from scipy import stats
+
+    if not (0 < half_width < 1 and 0 <= fraction <= 1):
+        raise ValueError(f"expected 0 <= fraction <= 1 and 0 < half_width < 1, got {fraction!r}, {half_width!r}")
+    z = stats.norm.ppf((1 + confidence) / 2)
+    return max(1, math.ceil(z**2 * max(fraction * (1 - fraction), 1e-12) / half_width**2))
+
+
 def env_label(env: str) -> str:
     """``Hopper-v5`` → ``Hopper``."""
     return env.split("-v")[0]
 
 
 __all__ = [
-    "SCORES", "SweepJob", "best_lr", "best_lrs", "curve_scores", "ensure_reinforce_run", "env_label", "log_grid",
+    "SCORES", "SweepJob", "best_lr", "directions_to_decide", "seeds_to_decide", "best_lrs", "curve_scores", "ensure_reinforce_run", "env_label", "log_grid",
     "read_deterministic_curves", "sigma_colour", "sub_run_path", "sweep_scores", "train_jobs", "train_sweep",
 ]

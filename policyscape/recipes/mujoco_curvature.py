@@ -34,6 +34,20 @@ Budgets:
   checkpoints, 32 directions, 8 episodes per evaluation (minutes).
 - ``full``: 200 updates of 64 episodes (the environments' own 1000-step limit), 11 checkpoints, 100
   directions at the paper's α = 0.5, 32 episodes per evaluation (the paper: 500 directions, 128).
+
+Budgets that decide (not yet a ``decisive`` budget: it needs a pilot, and has not been run). The claim
+is about minority-sign *fractions* over checkpoints, so its axis is checkpoints × σ, not seeds; and
+each curvature sign must itself be decided, which sets directions and episodes:
+
+- checkpoints C: part 1 compares two pooled fractions by a Newcombe interval; from a pilot's
+  fractions p_small, p_large per (σ, checkpoint) the pooled count needed per group is the two-sample
+  proportion power calculation n = (z_.975 √(2p̄(1−p̄)) + z_.8 √(p_s(1−p_s) + p_l(1−p_l)))² / (p_s − p_l)²,
+  divided by the σ's per group to give C; part 2 needs the Wilson interval's upper end below
+  ``STABLE_MAX_MINORITY_FRACTION``: C·|σ's| ≥ ``mujoco_common.directions_to_decide(p, margin − p)``;
+- directions and episodes per checkpoint: the most-improvement curvature κ is a 90th-percentile
+  statistic whose sign is only meaningful when |κ| exceeds its noise (2·tol/α², ``curvature.csv``
+  column ``curvature_tolerance``); from the pilot's noise std s of O(θ0) at E episodes, E' =
+  E·(z_.975 · 2s / (|κ| α²))² episodes make the tolerance a z-score of 1.96 below the pilot's |κ|.
 """
 
 from __future__ import annotations

@@ -33,6 +33,26 @@ Budgets:
 - ``full``: σ ∈ {0.1, 0.25, 0.5, 0.75, 1.0}, 7 learning rates (half-decade, 1e-4 … 1e-1), 5 seeds,
   300 updates of 64 episodes of up to 1000 steps (the environments' own limit); the paper used 128
   episodes per update.
+
+Budgets that decide (:func:`decisive_config`). Seeds are the costly axis (each seed multiplies every
+run), and how many a claim needs follows from the seed-to-seed spread, which only a pilot can tell.
+From a pilot sweep's ``scores.csv`` (e.g. the ``quick`` budget's, ≥ 2 seeds), per claim, with each σ at
+its best learning rate and the pilot's per-seed AUC scores as if they were the truth:
+
+- ``larger-sigma`` (Hopper, Walker2d): seeds per σ for the 95% Welch interval of score(σ_max) −
+  score(σ_min) to exclude 0 with 80% probability (two-sample power calculation,
+  :func:`~policyscape.recipes.mujoco_common.seeds_to_decide`);
+- ``halfcheetah-sigma``: seeds for that interval to lie within ±20% of the larger |mean score| with
+  80% probability (an equivalence margin; needs the pilot's |δ| below the margin);
+- ``best-lr-ratio``: read off the grid, no sampling interval; it needs the grid to span a decade
+  around both best learning rates, not seeds.
+
+The ``decisive`` budget is ``full`` with the largest of these seed counts (capped at
+``max_seeds``). Updates stay at ``full``'s 300 (the paper's horizon): a pilot of 20 updates cannot
+tell how the spread grows with longer training, so the seed count is recomputed from the first
+decisive sweep's own scores if it leaves a claim "partly". ``decisive_config(pilot_dir)`` computes
+it; it is not yet offered as ``reproduce --budget decisive`` (its configuration depends on a pilot),
+and the ≈ 2-hour pilot-plus-sweep on a cluster has not been run.
 """
 
 from __future__ import annotations
@@ -125,6 +145,29 @@ def read_scores(out: Path, score: str) -> dict:
         rows = (c["env"] == env) & (c["sigma"] == sigma) & (c["lr"] == lr)
         out_scores[(env, sigma, lr)] = c[score][rows][np.argsort(c["seed"][rows])]
     return out_scores
+
+
+def decisive_config(pilot: Path, base: LearningConfig | None = None, confidence: float = 0.95, power: float = 0.8,
+                    max_seeds: int = 100) -> tuple[LearningConfig, dict]:
+    """The ``decisive`` budget (module docstring) from a pilot's recipe directory → (config, seeds per claim)."""
+    from dataclasses import replace
+
+    base = FULL if base is None else base
+    scores = read_scores(Path(pilot), "auc")
+    best = mc.best_lrs(scores)
+    needed = {}
+    for env in sorted({e for e, _ in best}):
+        sigmas = sorted(s for e, s in best if e == env)
+        if len(sigmas) < 2:
+            continue
+        hi, lo = scores[(env, sigmas[-1], best[(env, sigmas[-1])])], scores[(env, sigmas[0], best[(env, sigmas[0])])]
+        if env == HALFCHEETAH:
+            margin = HALFCHEETAH_MAX_RELATIVE_DIFFERENCE * max(abs(float(np.mean(hi))), abs(float(np.mean(lo))))
+            needed[f"halfcheetah-sigma {env}"] = mc.seeds_to_decide(hi, lo, confidence, power, margin, max_seeds)
+        elif env in LARGER_SIGMA_ENVS:
+            needed[f"larger-sigma {env}"] = mc.seeds_to_decide(hi, lo, confidence, power, None, max_seeds)
+    seeds = max([base.seeds, *needed.values()])
+    return replace(base, seeds=min(seeds, max_seeds)), needed
 
 
 def _config(out: Path) -> LearningConfig:

@@ -50,6 +50,22 @@ in which REINFORCE was erratic at every rate tried; they are not tuned.
   episodes per σ (1000 steps per episode), 300 updates × 32 episodes × 4 seeds: about 70 min per
   perturbation σ at 26k environment steps per second (Hopper episodes of a poor policy end early,
   so usually less), several hours in all on 2 cores.
+
+Budgets that decide (not yet a ``decisive`` budget: it needs a pilot, and has not been run): the
+claims are fractions of directions (significantly negative curvature at σ = 0, within noise at
+σ = 1.0) judged by Wilson intervals, and a monotone interpolation judged against standard errors.
+From a pilot (e.g. the ``quick`` budget's ``perturb_sigma_*/summary.json``):
+
+- directions: for a pilot fraction p and a claim threshold t (e.g. the paper's ~85%: "most
+  directions"), ``mujoco_common.directions_to_decide(p, |p − t|)`` directions make the 95% interval
+  exclude t (the normal approximation that the Wilson interval matches at these n);
+- episodes per evaluation: a direction counts as significant only beyond 2·tol = 4·noise std, and the
+  noise std falls as 1/√episodes; from the pilot's spread of Δ+ + Δ− at E episodes, E' = E·(4·s/c)²
+  episodes put the typical curvature c of a direction at the tolerance;
+- seeds of the training runs: only the worst σ = 0.1 seed and the best σ = 1.0 seed are used, so
+  seeds buy a poorer "poor" solution, not precision; 4–8 suffice;
+- interpolation: the pilot's standard errors se at E episodes give E'= E·(se/(rise/(2·1.96)))² episodes
+  for the rise to be resolved at every grid step.
 """
 
 from __future__ import annotations

@@ -122,3 +122,37 @@ def test_tiny_sweep_on_a_local_pool_gives_the_same_scores(tiny_run, tmp_path):
     assert (out / ml.SCORES_FILE).read_bytes() == (tiny_run / ml.SCORES_FILE).read_bytes()
     path = mc.sub_run_path(out, "Hopper-v5", 1.0, 0.01)
     assert (path / "curves.csv").read_bytes() == (mc.sub_run_path(tiny_run, "Hopper-v5", 1.0, 0.01) / "curves.csv").read_bytes()
+
+
+def test_seeds_to_decide_by_hand_and_by_simulation():
+    # δ = 10, s_a = s_b = 2: n = 2 gives (t.975(2) + t.8(2))·√(8/2) = 10.73 > 10; n = 3: 3.717·√(8/3) = 6.07 ≤ 10
+    assert mc.seeds_to_decide([10, 12, 14], [0, 2, 4]) == 3
+    assert mc.seeds_to_decide([1, 2, 3], [1, 2, 3]) == 1000  # no difference: never decided
+    # equivalence within ±m needs the interval's half-width below m − |δ|
+    assert mc.seeds_to_decide([0, 2, 4], [0, 2, 4], margin=1.0) > mc.seeds_to_decide([0, 2, 4], [0, 2, 4], margin=4.0)
+    # at the returned n, Welch intervals of data drawn like the pilot exclude 0 with probability ≈ power
+    from policyscape.recipes.verdicts import mean_difference_interval
+
+    rng = np.random.default_rng(0)
+    n = mc.seeds_to_decide([1.0, 2.0, 3.0, 4.0], [0.0, 1.0, 2.0, 3.0])  # δ = 1, s = 1.29 per arm
+    assert 20 <= n <= 40  # normal approximation: (1.96 + 0.84)² · 2 · 1.667 ≈ 26
+    hits = [mean_difference_interval(rng.normal(1.0, 1.29, n), rng.normal(0.0, 1.29, n)).lo > 0 for _ in range(2000)]
+    assert 0.76 <= np.mean(hits) <= 0.86
+    assert mc.directions_to_decide(0.85, 0.05) == 196  # 1.96² · 0.85 · 0.15 / 0.05² = 195.9
+
+
+def test_decisive_config_from_a_pilot(tmp_path):
+    from policyscape.runs.rundir import RunDir
+
+    rows = []
+    for k in range(3):  # Hopper: σ = 1 clearly better; HalfCheetah: equal within noise
+        rows += [("Hopper-v5", 0.1, 0.01, k, 10.0 + k, 0.0, 1.0), ("Hopper-v5", 1.0, 0.01, k, 20.0 + k, 0.0, 1.0),
+                 ("HalfCheetah-v5", 0.1, 0.01, k, 100.0 + 5 * k, 0.0, 1.0),
+                 ("HalfCheetah-v5", 1.0, 0.01, k, 101.0 + 5 * k, 0.0, 1.0)]
+    RunDir(tmp_path).write_csv(ml.SCORES_FILE, ["env", "sigma", "lr", "seed", "auc", "final", "env_steps"], rows)
+    config, needed = ml.decisive_config(tmp_path)
+    hopper = needed["larger-sigma Hopper-v5"]
+    assert hopper == mc.seeds_to_decide([20.0, 21.0, 22.0], [10.0, 11.0, 12.0]) and hopper <= 5
+    cheetah = needed["halfcheetah-sigma HalfCheetah-v5"]
+    assert cheetah == mc.seeds_to_decide([101.0, 106.0, 111.0], [100.0, 105.0, 110.0], margin=0.2 * 106.0)
+    assert config.seeds == max(ml.FULL.seeds, hopper, cheetah) and config.updates == ml.FULL.updates
