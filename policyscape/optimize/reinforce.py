@@ -360,7 +360,7 @@ def _train(config: ReinforceConfig, rollouts: Rollouts, policy, progress, resume
     if resume is not None:
         first, params = resume.update, np.array(resume.params, dtype=np.float64)
         opt_state = restore_opt_state(opt_state, resume.opt_leaves)
-        curves = {name: list(resume.curves[name]) for name in CURVE_NAMES}
+        curves = {name: list(rows) for name, rows in resume.curves.items()}
         checkpoints = {u: np.array(v) for u, v in resume.checkpoints.items()}
         env_steps, nonfinite = resume.counters["env_steps"].copy(), resume.counters["nonfinite_episodes"].copy()
         if progress is not None and first:
