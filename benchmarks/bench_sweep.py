@@ -102,13 +102,15 @@ def sweep_part(base: ReinforceConfig, work: Path) -> None:
               f"the runs (start-up {startup:.1f} s)", flush=True)
     serial = results["serial"]["seconds"]
     print(f"\n{'run':<10} {'workers':>7} {'wall s':>8} {'start-up s':>10} {'speed-up':>9} {'efficiency':>10} "
-          f"{'CPU s':>7} {'CPU eff.':>9}")
+          f"{'CPU s':>7} {'CPU eff.':>9} {'core share':>10}")
     for name, r in results.items():
         speedup = serial / r["seconds"]
         print(f"{name:<10} {r['workers']:>7} {r['seconds']:>8.2f} {r['startup']:>10.2f} {speedup:>8.2f}× "
-              f"{speedup / r['workers']:>9.0%} {r['cpu']:>7.1f} {results['serial']['cpu'] / r['cpu']:>8.0%}")
-    print("(CPU eff. = serial CPU seconds / CPU seconds of the runs on the workers: the work splitting adds, e.g. a\n"
-          " compilation per σ per worker; unlike wall time it does not depend on other jobs sharing the cores)")
+              f"{speedup / r['workers']:>9.0%} {r['cpu']:>7.1f} {results['serial']['cpu'] / r['cpu']:>8.0%} "
+              f"{r['cpu'] / (r['seconds'] * r['workers']):>9.0%}")
+    print("(CPU eff. = serial CPU seconds / CPU seconds of the runs on the workers: what splitting the work adds, e.g.\n"
+          " a compilation per σ per worker; unlike wall time it does not depend on other jobs sharing the cores.\n"
+          " core share = CPU seconds / (wall seconds × workers): below 100% the workers waited for cores or each other)")
     with_startup = {n: serial / (r["workers"] * (r["seconds"] + r["startup"])) for n, r in results.items() if r["workers"] > 1}
     print("efficiency with start-up included: " + ", ".join(f"{n} {e:.0%}" for n, e in with_startup.items()))
     overhead = results["ray × 2"]["seconds"] / results["local × 2"]["seconds"] - 1
