@@ -233,41 +233,49 @@ def run_sweep(base: ReinforceConfig, sigmas: Sequence[float], lrs: Sequence[floa
     return summary
 
 
-def estimate_sweep(jobs: Sequence[SweepJob], up_to_workers: int, backend: str, probe_episodes: int = 4) -> dict:
+def estimate_sweep(jobs: Sequence[SweepJob], up_to_workers: int, backend: str) -> dict:
     """Cost of a sweep: runs, environment steps and wall time per worker count, from a probe on this machine.
 
-    The probe runs ``probe_episodes`` episodes of the first run's stochastic policy at its initial θ
-    and times them: steps per episode there, seconds per step. Environment steps of a run:
-    ``seeds × (updates + 1) × batch_episodes + evaluations × seeds × eval_episodes`` episodes of that
-    length (at most ``max_steps``: learning lengthens the episodes, so this is the estimate at the
-    start; the bound with every episode at the time limit is given too).
+    The probe trains one seed of the first run's configuration for 1 and for 2 updates (after a
+    compiling warm-up; its batch of episodes is stepped as in the run) and takes the difference as the
+    time of one update at the initial θ, with its environment steps; a run of S seeds steps S× larger
+    batches, which cost less per step, so with S > 1 the time is an overestimate. A run's estimate is its
+    updates × that (learning lengthens the episodes, so this is the estimate at the start; the bound
+    with every episode at the time limit is given too); evaluations are not counted.
     """
-    from policyscape.envs.rollout import Rollouts
-    from policyscape.optimize.reinforce import training_seeds
-    from policyscape.policies.continuous import make_policy
+    from policyscape.optimize.reinforce import train_reinforce
 
-    c = jobs[0].config
-    rollouts = Rollouts(c.env, c.max_steps)
+    c = replace(jobs[0].config, seeds=1)
+    probe = {"updates": 1, "eval_every": 1, "eval_episodes": 1}
+    train_reinforce(replace(c, **probe))  # compiles
+    started = time.perf_counter()
+    train_reinforce(replace(c, **probe))
+    one = time.perf_counter() - started
+    started = time.perf_counter()
+    result = train_reinforce(replace(c, **{**probe, "updates": 2}))
+    two = time.perf_counter() - started
+    per_update = two - one if two > one else two / 3  # 2 updates = 3 batches, 1 update = 2 batches
+    steps = np.diff(result.curves["env_steps"].sum(axis=1))
+    steps_per_update = float(steps[-1]) if steps.size else 1.0
+    max_steps = _max_steps(c)
+    env_steps = at_limit = 0.0
+    for job in jobs:
+        env_steps += job.config.updates * steps_per_update * (job.config.seeds * job.config.batch_episodes) / (
+            c.seeds * c.batch_episodes)
+        at_limit += job.config.updates * job.config.seeds * job.config.batch_episodes * max_steps
+    per_run = per_update * env_steps / max(steps_per_update, 1.0) / len(jobs)
+    walls = {w: estimate_wall_seconds(len(jobs), per_run, w, backend) for w in worker_counts(up_to_workers)}
+    return {"runs": len(jobs), "env_steps": env_steps, "env_steps_at_time_limit": at_limit,
+            "steps_per_episode": steps_per_update / (c.seeds * c.batch_episodes),
+            "seconds_per_step": per_update / max(steps_per_update, 1.0), "seconds_per_run": per_run,
+            "wall_seconds": walls}
+
+
+def _max_steps(config: ReinforceConfig) -> int:
+    from policyscape.envs.rollout import Rollouts
+
+    rollouts = Rollouts(config.env, config.max_steps)
     try:
-        policy = make_policy(c.policy_kind, rollouts.observation_space, rollouts.action_space)
-        params = policy.initial_params(c.seed, 1)
-        rollouts.run(policy, params, training_seeds(c.seed, 0, 1, 1), sigma=c.sigma)  # warm-up
-        started = time.perf_counter()
-        batch = rollouts.run(policy, params, training_seeds(c.seed, 0, 1, probe_episodes), sigma=c.sigma)
-        seconds = time.perf_counter() - started
-        max_steps = rollouts.max_steps
+        return int(rollouts.max_steps)
     finally:
         rollouts.close()
-    steps = max(float(batch.steps.sum()), 1.0)
-    per_episode, per_step = steps / probe_episodes, seconds / steps
-    episodes = 0
-    for job in jobs:
-        c = job.config
-        evals = len(range(0, c.updates, c.eval_every)) + 1
-        episodes += c.seeds * ((c.updates + 1) * c.batch_episodes + evals * c.eval_episodes)
-    env_steps = episodes * per_episode
-    per_run = env_steps * per_step / len(jobs)
-    walls = {w: estimate_wall_seconds(len(jobs), per_run, w, backend) for w in worker_counts(up_to_workers)}
-    return {"runs": len(jobs), "env_steps": env_steps, "env_steps_at_time_limit": episodes * max_steps,
-            "steps_per_episode": per_episode, "seconds_per_step": per_step, "seconds_per_run": per_run,
-            "wall_seconds": walls}
