@@ -131,3 +131,28 @@ def test_local_pool_resubmits_a_run_whose_worker_died(tmp_path):
         for run in ("pooled", "killed"):
             a = Path(serial[i].path) / "curves.csv"
             assert (tmp_path / run / Path(a).relative_to(tmp_path / "serial")).read_bytes() == a.read_bytes()
+
+
+def test_ray_retries_a_run_whose_worker_died(tmp_path):
+    import sys
+
+    import ray
+
+    from policyscape.optimize.reinforce import ReinforceConfig
+    from policyscape.runs.executor import RayExecutor
+
+    base = ReinforceConfig(env="Pendulum-v1", seeds=2, updates=4, batch_episodes=3, eval_every=2, eval_episodes=2,
+                           max_steps=25)
+    serial = sweep_jobs(base, [0.5], [0.01, 0.05], tmp_path / "serial")
+    train_runs(serial)
+    killed = sweep_jobs(base, [0.5], [0.01, 0.05], tmp_path / "killed")
+    marker = tmp_path / "marker"
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the test module is not importable there
+    try:
+        with RayExecutor(2, init_kwargs={"object_store_memory": 100 * 1024**2}) as executor:
+            list(executor.map_chunks(KillMidRun(killed, str(marker)), [(i, np.array([i])) for i in range(2)]))
+    finally:
+        ray.cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    assert marker.read_text() == "2"  # run 1's worker died after its checkpoint at update 2; Ray retried it
+    for s, k in zip(serial, killed):
+        assert (Path(k.path) / "curves.csv").read_bytes() == (Path(s.path) / "curves.csv").read_bytes()
