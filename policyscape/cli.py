@@ -923,6 +923,10 @@ def cmd_plot(args: Plot) -> None:
         paths = plot_reinforce_run(args.run)
     elif config.get("command") == "train":
         paths = plot_training_run(args.run)
+    elif config.get("command") == "train-sweep":
+        from policyscape.plots.training import plot_sweep
+
+        paths = plot_sweep(args.run)
     elif config.get("command") in ("perturb", "interpolate", "plane", "hessian"):
         from policyscape.plots.landscape import PLOTTERS
 

@@ -68,7 +68,10 @@ def test_sweep_same_files_on_every_backend(tmp_path, capsys):
     for b in sweep["best_lr"]:  # the best lr has the highest mean auc of its σ
         aucs = {r["lr"]: np.mean(r["auc"]) for r in sweep["runs"] if r["sigma"] == b["sigma"]}
         assert aucs[b["best_lr"]] == max(aucs.values())
-    assert (outs["serial"] / "learning_curves.png").stat().st_size > 0
+    figure = outs["serial"] / "learning_curves.png"
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    figure.unlink()
+    assert main(["plot", str(outs["serial"])]) == 0 and figure.exists()  # redrawn from the saved files
     # run again: every run is finished, nothing is trained, the same tables come out
     assert main(["train", *SMALL, "--sigma", "0.5,1.0", "--lr", "0.01,0.05", "--out", str(outs["serial"])]) == 0
     assert _files(outs["serial"]) == reference
