@@ -15,9 +15,10 @@ worker's JIT compilations (one per σ a process meets: a worker pays for every �
 = serial time / (workers × parallel time) (target ≥ 90%); Ray's overhead = ray time / local time − 1
 (target ≤ 10%). Every run's curves.csv and final θ must be byte-identical across the three (checked).
 
-Part 2, batching on one core: one run of S seeds (all S·E episodes step in one lockstep batch, one
+Part 2, batching on one core: one run of S = 8 seeds (all S·E episodes step in one lockstep batch, one
 batched gradient) vs S separate runs of one seed, same updates and episodes per seed; both warmed
-up (compiled) first. Printed: seconds per environment step of each and their ratio. (Lockstep
+up (compiled) first. Eight (σ, lr) configurations stepped as the rows of one batch would have these
+shapes and this cost (a per-row σ in the noise and a per-row learning rate cost next to nothing). Printed: seconds per environment step of each and their ratio. (Lockstep
 batching of different (σ, lr) configurations in one run is not implemented: σ is a compile-time
 constant of the gradient and a scalar of the rollout engine; seeds batched are the nearest thing.)
 
@@ -165,7 +166,7 @@ def main() -> None:
     try:
         if not args.skip_sweep:
             sweep_part(base, work)
-        batching_part(base, 4)
+        batching_part(base, len(SIGMAS) * len(LRS))  # as many rows as the sweep has configurations
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
