@@ -97,7 +97,7 @@ def train_runs(jobs: Sequence[SweepJob], executor=None, on_done: Callable[[int, 
     if len(set(paths)) != len(paths):
         raise InputError("two runs of a sweep share a run directory; expected one directory per configuration")
     results: dict[int, dict] = {}
-    work = TrainRuns(jobs)
+    work = TrainRuns([SweepJob(j.config, p) for j, p in zip(jobs, paths)])  # absolute: a Ray worker has its own cwd
     todo = []
     for i, job in enumerate(jobs):
         summary = finished_summary(job.path, reinforce_run_config(job.config))
