@@ -461,11 +461,15 @@ def cmd_train(args: Train) -> None:
 
 def _train_sweep(args: Train, base, sigmas: list[float], lrs: list[float]) -> None:
     """REINFORCE over σ × lr (runs.sweep) on the chosen executor; or, with --dry-run, its cost."""
-    from policyscape.runs.executor import STARTUP_SECONDS, default_workers, make_executor
+    from policyscape.runs.executor import BACKENDS, STARTUP_SECONDS, check_workers, default_workers, make_executor
     from policyscape.runs.sweep import estimate_sweep, run_sweep, sweep_jobs
 
     jobs = sweep_jobs(base, sigmas, lrs, args.out)
-    workers = args.workers if args.workers is not None else min(len(jobs), default_workers())
+    if args.workers is not None:
+        check_workers(args.workers)
+    if args.backend not in BACKENDS or (args.address is not None and args.backend != "ray"):
+        make_executor(args.backend, 1, args.address)  # raises the backend's InputError
+    workers = min(len(jobs), args.workers if args.workers is not None else default_workers())  # one run per worker at most
     if args.dry_run:
         e = estimate_sweep(jobs, workers, args.backend)
         print(f"dry run: {e['runs']} run(s) of {base.seeds} seed(s) × {base.updates} updates; ≈ {e['env_steps']:.3g} "

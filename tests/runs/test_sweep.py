@@ -33,6 +33,15 @@ def test_sweep_bad_lists_exit_2_nothing_written(tmp_path, capsys, sigma, lr, mes
     assert not out.exists()
 
 
+@pytest.mark.parametrize("flags, message", [(["--workers", "0"], "workers must be an integer >= 1"),
+                                            (["--address", "auto"], "--address applies to the ray backend")])
+def test_sweep_bad_execution_flags_exit_2(tmp_path, capsys, flags, message):
+    out = tmp_path / "sweep"
+    assert main(["train", *SMALL, "--sigma", "0.5,1", "--lr", "0.01", *flags, "--dry-run", "--out", str(out)]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_dry_run_writes_nothing(tmp_path, capsys):
     out = tmp_path / "sweep"
     assert main(["train", *SMALL, "--sigma", "0.5,1", "--lr", "0.01,0.1", "--dry-run", "--workers", "2",
