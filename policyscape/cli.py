@@ -303,8 +303,8 @@ class Reproduce(ExecutionArgs):
 
     With no recipe named, runs the main job: toy, gridworld, supervised and a small Hopper part of
     mujoco-local-optima at the quick budget (under 10 minutes on 2 cores). Finished recipes are not
-    run again; a killed run resumes. --backend/--workers/--address choose where the sampled landscape
-    runs of the MuJoCo recipes are evaluated (same values everywhere). DIR/claims.json holds every claim with its measurement and
+    run again; a killed run resumes. --backend/--workers/--address choose where the MuJoCo recipes'
+    REINFORCE training runs and sampled landscape runs are computed (same values everywhere). DIR/claims.json holds every claim with its measurement and
     verdict (holds / partly / does not hold / not run).
     """
 
