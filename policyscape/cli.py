@@ -279,6 +279,39 @@ class Hessian:
     """Run directory."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class Linesearch(SamplingArgs, ExecutionArgs):
+    """Gradient line search: the objective along θ0 + η·d for steps η, d = ∇O(θ0) (exact objectives) or --direction.
+
+    Reports the best step, the first step that makes O worse (overshoot), how far the first-order prediction holds,
+    and cliffs: falls between neighbouring steps larger than --cliff-fraction of the value range along the line.
+    Writes direction.npy, linesearch.csv, summary.json and linesearch.png.
+    """
+
+    at: str
+    """θ0 (same formats as evaluate --at)."""
+    env: str | None = None
+    """Objective id; default from the checkpoint."""
+    steps: str = "log:1e-3:1e2:61"
+    """Steps η: log:lo:hi:num (geometric), start:stop:num (linear) or a comma list; η = 0 is always added."""
+    direction: Path | None = None
+    """A direction .npy [n] to search along instead of the exact gradient (needed for sampled objectives)."""
+    normalize: bool = False
+    """Search along d/‖d‖ (η is then a distance) instead of d (η is then a learning rate)."""
+    cliff_fraction: float = 0.25
+    """A fall between neighbouring steps larger than this fraction of the value range along the line is a cliff."""
+    seed: int = 0
+    """Seed of the sampled objective's episodes."""
+    entropy: float = 0.0
+    """Entropy weight τ (tabular only)."""
+    mix: float = 0.0
+    """Uniform mixing coefficient c (tabular only)."""
+    out: Path = Path("runs/linesearch")
+    """Run directory."""
+    progress: bool = True
+    """Show progress bars."""
+
+
 @dataclass(frozen=True)
 class Inspect:
     """Print what an agent file holds: algorithm, architecture, parameter count, activation, action squashing,
@@ -879,6 +912,42 @@ def cmd_hessian(args: Hessian) -> None:
     print(f"results: {args.out}")
 
 
+def cmd_linesearch(args: Linesearch) -> None:
+    import numpy as np
+
+    from policyscape.landscape.linesearch import parse_steps
+    from policyscape.plots.landscape import plot_linesearch
+    from policyscape.runs.beyond import run_linesearch
+
+    steps = parse_steps(args.steps)
+    if not 0 < args.cliff_fraction < 1:
+        raise InputError(f"--cliff-fraction must be within (0, 1), got {args.cliff_fraction}")
+    at, env_id, objective, variant = _start(args, args.entropy, args.mix, args.seed)
+    direction = None
+    if args.direction is not None:
+        try:
+            direction = np.load(args.direction, allow_pickle=False)
+        except (OSError, ValueError) as e:
+            raise InputError(f"cannot read direction file {str(args.direction)!r}: {e}") from None
+    executor = _executor(args, objective)
+    if args.dry_run:
+        _dry_run(objective, at.theta, steps.size + 1, (1, steps.size + 1), args)
+        return
+    with executor:
+        s = run_linesearch(objective, at, args.out, env_id, variant, steps, direction=direction,
+                           normalize=args.normalize, cliff_fraction=args.cliff_fraction,
+                           show_progress=args.progress, executor=executor)
+    plot_linesearch(args.out)
+    print(f"O(θ0) {s['value_at_theta0']:.6g}; best η {s['best_step']:.4g}: {s['best_value']:.6g} "
+          f"(improvement {s['best_improvement']:.4g}); overshoot from η {s['overshoot_step']}")
+    if s.get("first_order"):
+        print(f"first order within {s['first_order']['tolerance']:.0%} up to η {s['first_order']['valid_up_to_step']}")
+    for c in s["cliffs"]:
+        print(f"cliff between η {c['step_before']:.4g} and {c['step_after']:.4g}: falls {c['drop']:.4g} "
+              f"({c['drop_fraction_of_range']:.0%} of the range)")
+    print(f"results: {args.out}")
+
+
 def cmd_inspect(args: Inspect) -> None:
     from policyscape.agents import describe, load_agent
     from policyscape.policies.agent import AgentPolicy
@@ -931,7 +1000,7 @@ def cmd_plot(args: Plot) -> None:
         from policyscape.plots.training import plot_sweep
 
         paths = plot_sweep(args.run)
-    elif config.get("command") in ("perturb", "interpolate", "plane", "hessian"):
+    elif config.get("command") in ("perturb", "interpolate", "plane", "hessian", "linesearch"):
         from policyscape.plots.landscape import PLOTTERS
 
         paths = PLOTTERS[config["command"]](args.run)
@@ -964,6 +1033,7 @@ COMMANDS = {
     "plane": (Plane, cmd_plane),
     "perturb": (Perturb, cmd_perturb),
     "hessian": (Hessian, cmd_hessian),
+    "linesearch": (Linesearch, cmd_linesearch),
     "schedules": (Schedules, cmd_schedules),
     "envs": (Envs, cmd_envs),
     "inspect": (Inspect, cmd_inspect),

@@ -141,4 +141,36 @@ def plot_hessian(path: Path | str) -> list[Path]:
     return [save_figure(fig, run.file("hessian.png"))]
 
 
-PLOTTERS = {"perturb": plot_perturb, "interpolate": plot_interpolation, "plane": plot_plane, "hessian": plot_hessian}
+def plot_linesearch(path: Path | str) -> list[Path]:
+    """The objective along the ascent direction against the step η (log axis for η > 0), with O(θ0), the first-order
+    prediction, the best step and the cliffs."""
+    run = SavedRun(path)
+    table = run.read_csv("linesearch.csv")
+    summary = run.read_json("summary.json")
+    step, value = table["step"], table["value"]
+    positive = step > 0
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    ax.plot(step[positive], value[positive], "o-", ms=3, color="tab:blue", label="O(θ0 + η·d)")
+    if summary["initial_slope"] is not None:
+        ax.plot(step[positive], table["first_order"][positive], color="tab:gray", ls="--", lw=0.8,
+                label="first order: O(θ0) + η ∇O·d")
+    ax.axhline(summary["value_at_theta0"], color="k", lw=0.6, ls=":", label="O(θ0)")
+    ax.plot([summary["best_step"]], [summary["best_value"]], "r*", ms=12, label=f"best η = {summary['best_step']:.3g}")
+    for k, cliff in enumerate(summary["cliffs"]):
+        ax.axvspan(cliff["step_before"], cliff["step_after"], color="tab:red", alpha=0.2,
+                   label="cliff" if k == 0 else None)
+    if positive.sum() > 1 and step[positive].max() / step[positive].min() > 100:
+        ax.set_xscale("log")
+    lo, hi = value.min(), value.max()
+    pad = 0.1 * (hi - lo) if hi > lo else 1.0
+    ax.set_ylim(lo - pad, hi + pad)
+    d = "∇O/‖∇O‖" if summary["normalize"] else "∇O"
+    ax.set(xlabel=f"step η  (d = {d})" if summary["direction"] == "gradient" else "step η along the given direction",
+           ylabel="objective", title=f"{summary['env_id']} at {_short(summary['at'])}: line search, "
+                                     f"{len(summary['cliffs'])} cliff(s)")
+    ax.legend(fontsize=8)
+    return [save_figure(fig, run.file("linesearch.png"))]
+
+
+PLOTTERS = {"perturb": plot_perturb, "interpolate": plot_interpolation, "plane": plot_plane, "hessian": plot_hessian,
+            "linesearch": plot_linesearch}

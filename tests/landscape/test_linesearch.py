@@ -1,0 +1,126 @@
+"""Gradient line search: values along θ0 + η∇O against closed forms, the cliff detector on a function with a
+known cliff, the initial slope against ‖∇O‖² from the values themselves, and the command."""
+
+import jax
+import numpy as np
+import pytest
+
+from policyscape.errors import InputError
+from policyscape.files import SavedRun
+from policyscape.landscape.linesearch import analyse, parse_steps
+from policyscape.objectives.base import JaxObjective
+from policyscape.objectives.registry import Sampling, make_objective
+from policyscape.objectives.toy import make_toy
+from policyscape.runs.beyond import run_linesearch
+from policyscape.runs.landscape import Point
+
+GRID = "policyscape/SymmetricGridworld-v0"
+
+
+class Cliff(JaxObjective):
+    """J(x) = x − 10·sigmoid(200(x − 1)): rises with slope 1, then falls by 10 within ~0.05 around x = 1."""
+
+    name = "cliff"
+
+    @property
+    def num_params(self) -> int:
+        return 1
+
+    def value_fn(self, theta: jax.Array) -> jax.Array:
+        return theta[0] - 10.0 * jax.nn.sigmoid(200.0 * (theta[0] - 1.0))
+
+
+def test_parse_steps():
+    np.testing.assert_allclose(parse_steps("log:1e-3:1e1:5"), [1e-3, 1e-2, 1e-1, 1, 10])
+    np.testing.assert_allclose(parse_steps("0:1:3"), [0, 0.5, 1])
+    np.testing.assert_allclose(parse_steps("1,0.5,0.5"), [0.5, 1])
+    for bad, match in [("log:0:1:5", "0 < lo < hi"), ("log:a:1:5", "log:lo:hi:num"), ("-1,1", ">= 0"), ("1", "two")]:
+        with pytest.raises(InputError, match=match):
+            parse_steps(bad)
+
+
+def test_strict_max_line_matches_the_closed_form(tmp_path):
+    # J = −x² − 2y² at (1, 1): ∇J = (−2, −4), θ(η) = (1 − 2η, 1 − 4η), J(η) = −(1 − 2η)² − 2(1 − 4η)²:
+    # the exact maximum at η = 20/72, worse than J(θ0) = −3 from η = 20/36 on, slope at 0 = ‖∇J‖² = 20.
+    toy = make_toy("toy/strict-max")
+    s = run_linesearch(toy, Point(np.array([1.0, 1.0]), "(1,1)"), tmp_path / "l", "toy/strict-max", {},
+                       parse_steps("0.05:1:20"), show_progress=False)
+    table = SavedRun(tmp_path / "l").read_csv("linesearch.csv")
+    eta = table["step"]
+    assert eta[0] == 0.0 and eta.size == 21  # η = 0 added
+    np.testing.assert_allclose(table["value"], -(1 - 2 * eta) ** 2 - 2 * (1 - 4 * eta) ** 2, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(table["first_order"], -3 + 20 * eta, rtol=1e-12)
+    np.testing.assert_allclose(table["distance"], eta * np.sqrt(20), rtol=1e-12)
+    assert s["initial_slope"] == pytest.approx(20.0)
+    assert s["best_step"] == pytest.approx(0.3) and s["best_value"] == pytest.approx(-0.24)
+    assert s["overshoot_step"] == pytest.approx(0.6)  # first grid step beyond 5/9
+    assert s["cliffs"] == []  # a parabola has no cliff
+    # normalized: η is a distance, the slope is ‖∇J‖
+    n = run_linesearch(toy, Point(np.array([1.0, 1.0]), "(1,1)"), tmp_path / "n", "toy/strict-max", {},
+                       parse_steps("0.5,1"), normalize=True, show_progress=False)
+    assert n["initial_slope"] == pytest.approx(np.sqrt(20.0))
+
+
+def test_cliff_is_found_where_the_function_falls(tmp_path):
+    s = run_linesearch(Cliff(), Point(np.zeros(1), "0"), tmp_path / "c", "cliff", {}, parse_steps("0:2:21"),
+                       show_progress=False)
+    assert s["initial_slope"] == pytest.approx(1.0, rel=1e-9)
+    assert s["best_step"] == pytest.approx(0.9)
+    # the fall of 10 is split between the grid intervals [0.9, 1.0] and [1.0, 1.1] (sigmoid(0) = 1/2 at x = 1)
+    assert [(c["step_before"], c["step_after"]) for c in s["cliffs"]] == [pytest.approx((0.9, 1.0)),
+                                                                            pytest.approx((1.0, 1.1))]
+    assert s["cliffs"][0]["drop"] == pytest.approx(0.9 - (1.0 - 5.0), rel=1e-6)
+    assert s["cliffs"][0]["slope_in_initial_slopes"] == pytest.approx(-49.0, rel=1e-5)
+    assert s["overshoot_step"] == pytest.approx(1.0)
+    assert s["first_order"]["valid_up_to_step"] == pytest.approx(0.9)
+
+
+def test_analyse_without_a_gradient_and_on_a_flat_line():
+    s = analyse(np.array([0.0, 1.0, 2.0]), np.array([1.0, 1.0, 1.0]), 1.0, None)
+    assert s["cliffs"] == [] and s["overshoot_step"] is None and "first_order" not in s
+    with pytest.raises(InputError, match="cliff_fraction"):
+        analyse(np.array([0.0, 1.0]), np.array([1.0, 0.0]), 1.0, None, cliff_fraction=1.5)
+
+
+def test_gridworld_initial_slope_equals_the_gradient_norm_squared(tmp_path):
+    # Cross-check: the slope of the measured values at small η against ‖∇O‖² from autodiff, and a finite-difference
+    # gradient of evaluate() against the exact one along the searched direction.
+    objective = make_objective(GRID)
+    theta0 = objective.policy.initial_params(seed=3, num_seeds=1, scale=1.0)[0]
+    s = run_linesearch(objective, Point(theta0, "init"), tmp_path / "g", GRID, {}, parse_steps("1e-5,1"),
+                       show_progress=False)
+    table = SavedRun(tmp_path / "g").read_csv("linesearch.csv")
+    measured_slope = (table["value"][1] - table["value"][0]) / 1e-5
+    g = objective.grad(theta0)
+    assert s["initial_slope"] == pytest.approx(float(g @ g), rel=1e-12)
+    assert measured_slope == pytest.approx(float(g @ g), rel=1e-3)
+    h = 1e-6 * g / np.linalg.norm(g)
+    v = objective.evaluate(np.stack([theta0 + h, theta0 - h]))["value"]
+    assert (v[0] - v[1]) / 2e-6 == pytest.approx(float(np.linalg.norm(g)), rel=1e-6)
+
+
+def test_linesearch_command_draws_and_redraws(tmp_path, capsys):
+    from policyscape.cli import main
+
+    out = tmp_path / "ls"
+    assert main(["linesearch", "--env", "toy/strict-max", "--at", "1,1", "--steps", "0:1:11", "--out", str(out),
+                 "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "best η 0.3" in printed and (out / "linesearch.png").exists()
+    (out / "linesearch.png").unlink()
+    assert main(["plot", str(out)]) == 0
+    assert (out / "linesearch.png").exists()
+    np.save(tmp_path / "d.npy", np.array([1.0, 0.0]))
+    assert main(["linesearch", "--env", "toy/strict-max", "--at", "1,1", "--direction", str(tmp_path / "d.npy"),
+                 "--steps", "0:2:5", "--out", str(tmp_path / "d"), "--no-progress"]) == 0
+    assert SavedRun(tmp_path / "d").read_json("summary.json")["best_step"] == 0.0  # +x only lowers −x² from x = 1
+    assert main(["linesearch", "--env", "toy/strict-max", "--at", "1,1", "--steps", "log:1:0:3",
+                 "--out", str(tmp_path / "bad")]) == 2
+    assert not (tmp_path / "bad").exists()
+
+
+def test_sampled_objective_needs_a_direction(tmp_path):
+    objective = make_objective(GRID, sampling=Sampling(episodes=2))
+    with pytest.raises(InputError, match="--direction"):
+        run_linesearch(objective, Point(np.zeros(objective.num_params), "0"), tmp_path / "s", GRID, {},
+                       parse_steps("0,1"), show_progress=False)
