@@ -281,27 +281,30 @@ class Hessian:
 
 @dataclass(frozen=True, kw_only=True)
 class Linesearch(SamplingArgs, ExecutionArgs):
-    """Gradient line search: the objective along θ0 + η·d for steps η, d = ∇O(θ0) (exact objectives) or --direction.
+    """Gradient line search: the objective along θ0 + η·d/‖d‖ for steps η, d the exact gradient ∇O(θ0) (exact, toy,
+    supervised objectives), the REINFORCE estimate with its standard error (sampled ones), or --direction FILE.
 
-    Reports the best step, the first step that makes O worse (overshoot), how far the first-order prediction holds,
-    and cliffs: falls between neighbouring steps larger than --cliff-fraction of the value range along the line.
-    Writes direction.npy, linesearch.csv, summary.json and linesearch.png.
+    Reports the best step, the largest step that still improves (beyond noise), the first step that makes O worse,
+    how far the first-order prediction holds, and cliffs: falls between neighbouring steps of more than
+    --cliff-fraction of |O(θ0)| and beyond noise. Writes direction.npy, linesearch.csv, summary.json, linesearch.png.
     """
 
     at: str
     """θ0 (same formats as evaluate --at)."""
     env: str | None = None
     """Objective id; default from the checkpoint."""
-    steps: str = "log:1e-3:1e2:61"
-    """Steps η: log:lo:hi:num (geometric), start:stop:num (linear) or a comma list; η = 0 is always added."""
-    direction: Path | None = None
-    """A direction .npy [n] to search along instead of the exact gradient (needed for sampled objectives)."""
-    normalize: bool = False
-    """Search along d/‖d‖ (η is then a distance) instead of d (η is then a learning rate)."""
-    cliff_fraction: float = 0.25
-    """A fall between neighbouring steps larger than this fraction of the value range along the line is a cliff."""
+    steps: str = "0:2:41"
+    """Steps η: start:stop:num (linear), log:lo:hi:num (geometric) or a comma list; η = 0 is always added."""
+    direction: str = "gradient"
+    """'gradient' (exact, or the REINFORCE estimate of a sampled objective) or a .npy file [n] to search along."""
+    normalize: bool = True
+    """Search along d/‖d‖ (η is a distance); --no-normalize: along d itself (η is a learning rate)."""
+    cliff_fraction: float = 0.1
+    """A fall between neighbouring steps of more than this fraction of |O(θ0)| (and beyond noise) is a cliff."""
+    estimate_episodes: int = 256
+    """Sampled objectives: episodes of the REINFORCE estimate of the gradient."""
     seed: int = 0
-    """Seed of the sampled objective's episodes."""
+    """Seed of the sampled objective's episodes (and of the REINFORCE estimate's)."""
     entropy: float = 0.0
     """Entropy weight τ (tabular only)."""
     mix: float = 0.0
@@ -924,7 +927,7 @@ def cmd_linesearch(args: Linesearch) -> None:
         raise InputError(f"--cliff-fraction must be within (0, 1), got {args.cliff_fraction}")
     at, env_id, objective, variant = _start(args, args.entropy, args.mix, args.seed)
     direction = None
-    if args.direction is not None:
+    if args.direction != "gradient":
         try:
             direction = np.load(args.direction, allow_pickle=False)
         except (OSError, ValueError) as e:
@@ -936,15 +939,20 @@ def cmd_linesearch(args: Linesearch) -> None:
     with executor:
         s = run_linesearch(objective, at, args.out, env_id, variant, steps, direction=direction,
                            normalize=args.normalize, cliff_fraction=args.cliff_fraction,
+                           estimate_episodes=args.estimate_episodes, estimate_seed=args.seed,
                            show_progress=args.progress, executor=executor)
     plot_linesearch(args.out)
     print(f"O(θ0) {s['value_at_theta0']:.6g}; best η {s['best_step']:.4g}: {s['best_value']:.6g} "
-          f"(improvement {s['best_improvement']:.4g}); overshoot from η {s['overshoot_step']}")
+          f"(improvement {s['best_improvement']:.4g}); largest improving η {s['largest_improving_step']}; "
+          f"worse from η {s['overshoot_step']}")
+    if "reinforce_estimate" in s:
+        e = s["reinforce_estimate"]
+        print(f"REINFORCE estimate from {e['episodes']} episodes: ‖ĝ‖ {e['norm']:.4g}, ‖standard error‖ {e['stderr_norm']:.4g}")
     if s.get("first_order"):
         print(f"first order within {s['first_order']['tolerance']:.0%} up to η {s['first_order']['valid_up_to_step']}")
     for c in s["cliffs"]:
         print(f"cliff between η {c['step_before']:.4g} and {c['step_after']:.4g}: falls {c['drop']:.4g} "
-              f"({c['drop_fraction_of_range']:.0%} of the range)")
+              f"(noise {c['noise']:.2g})")
     print(f"results: {args.out}")
 
 

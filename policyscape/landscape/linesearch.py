@@ -1,8 +1,9 @@
 """Gradient line search: the objective along the ascent direction, ``θ(η) = θ0 + η·d``, and its cliffs.
 
-``d`` is the gradient ∇O(θ0) (then η is a learning rate: θ(η) is one plain gradient-ascent step of
-size η) or, normalized, the unit direction ĝ = ∇O/‖∇O‖ (then η is a distance). Any other direction
-(a REINFORCE estimate, an update taken by a training run) can be given instead.
+``d`` is the unit ascent direction ĝ = g/‖g‖ (η is a distance; the default) or g itself (η is then a
+learning rate: θ(η) is one plain gradient-ascent step of size η), with g the exact gradient ∇O(θ0) of a
+differentiable objective, the REINFORCE estimate of a sampled one (``optimize.estimate``, with its
+standard error), or any direction given (an update a training run took).
 
 What the analysis reports from the values ``O(θ(η_k))`` on a grid of steps η_0 < η_1 < … (module
 :func:`analyse`):
@@ -11,10 +12,14 @@ What the analysis reports from the values ``O(θ(η_k))`` on a grid of steps η_
 - the first-order prediction ``O(θ0) + η·(∇O·d)`` beside the measured values, and the largest step
   up to which the measured improvement stays within ``taylor_tolerance`` (relative) of it;
 - the *overshoot* step: the first η > 0 with ``O(θ(η)) < O(θ0)`` (a step that makes things worse);
-- *cliffs*: neighbouring grid steps between which the value falls by more than ``cliff_fraction`` of
-  the value range seen along the line, ``O(η_k) − O(η_{k+1}) > f·(max − min)``. Each is reported with
+- the *largest improving step*: the largest η with ``O(θ(η)) − O(θ0)`` above the noise
+  (``noise_sigmas``·√(se(η)² + se(0)²); exact objectives: above 0);
+- *cliffs* (the rule): neighbouring grid steps between which the value falls by more than ``cliff_fraction``
+  of |O(θ0)| (default 10%) and by more than the noise of the difference,
+  ``O(η_k) − O(η_{k+1}) > max(f·|O(θ0)|, noise_sigmas·√(se_k² + se_{k+1}²))``. Each is reported with
   the two steps, the fall, and the slope ``ΔO/Δη`` in units of the initial slope ``∇O·d`` (a cliff
-  is many initial slopes steep, downhill).
+  is many initial slopes steep, downhill). A cliff is a property of the grid: a fall spread over
+  several grid intervals may pass under the threshold in each.
 
 Points, by index: step k gives point k.
 """
@@ -26,7 +31,9 @@ import numpy as np
 from policyscape.errors import InputError
 from policyscape.landscape.interpolate import parse_alphas
 
-DEFAULT_STEPS = "log:1e-3:1e2:61"
+DEFAULT_STEPS = "0:2:41"
+#: A cliff: a fall between neighbouring steps of more than this fraction of |O(θ0)| (and beyond the noise).
+DEFAULT_CLIFF_FRACTION = 0.1
 
 
 def parse_steps(spec: str) -> np.ndarray:
@@ -38,7 +45,7 @@ def parse_steps(spec: str) -> np.ndarray:
             lo, hi, num = spec[4:].split(":")
             lo, hi, n = float(lo), float(hi), int(num)
         except ValueError:
-            raise InputError(f"expected log steps as log:lo:hi:num (e.g. {DEFAULT_STEPS}), got {spec!r}") from None
+            raise InputError(f"expected log steps as log:lo:hi:num (e.g. log:1e-3:1e2:61), got {spec!r}") from None
         if not (np.isfinite(lo) and np.isfinite(hi) and 0 < lo < hi and n >= 2):
             raise InputError(f"log steps need 0 < lo < hi (finite) and num >= 2, got {spec!r}")
         steps = np.geomspace(lo, hi, n)
@@ -67,35 +74,44 @@ def line_thetas(theta0: np.ndarray, direction: np.ndarray, steps: np.ndarray, po
 
 
 def analyse(steps: np.ndarray, values: np.ndarray, value0: float, slope: float | None,
-            cliff_fraction: float = 0.25, taylor_tolerance: float = 0.1) -> dict:
-    """Best step, overshoot step, first-order agreement and cliffs of a line search (module docstring).
+            cliff_fraction: float = DEFAULT_CLIFF_FRACTION, taylor_tolerance: float = 0.1,
+            stderr: np.ndarray | None = None, noise_sigmas: float = 2.0) -> dict:
+    """Best step, largest improving step, overshoot step, first-order agreement and cliffs of a line search
+    (module docstring).
 
-    ``steps`` [K] sorted, ``values`` [K] = O(θ0 + η_k d), ``value0`` = O(θ0), ``slope`` = ∇O·d (None when the
-    gradient is not known: no first-order comparison, cliff slopes not in units of it).
+    ``steps`` [K] sorted with ``steps[0] = 0``, ``values`` [K] = O(θ0 + η_k d), ``value0`` = O(θ0), ``slope`` = ∇O·d
+    (None when the gradient is not known: no first-order comparison, cliff slopes not in units of it),
+    ``stderr`` [K]: standard errors of the values (sampled objectives; None: exact).
     """
     steps, values = np.asarray(steps, dtype=np.float64), np.asarray(values, dtype=np.float64)
     if steps.shape != values.shape or steps.ndim != 1:
         raise InputError(f"steps and values must be vectors of one length, got {steps.shape}, {values.shape}")
     if not 0 < cliff_fraction < 1:
         raise InputError(f"cliff_fraction must be within (0, 1), got {cliff_fraction}")
+    se = np.zeros_like(values) if stderr is None else np.nan_to_num(np.asarray(stderr, dtype=np.float64))
+    se0 = float(se[0]) if steps[0] == 0 else 0.0
     best = int(np.argmax(values))
+    gain = values - value0
+    improves = (steps > 0) & (gain > noise_sigmas * np.sqrt(se**2 + se0**2))
     worse = np.flatnonzero((steps > 0) & (values < value0))
-    span = float(values.max() - min(values.min(), value0)) if values.size else 0.0
     drops = values[:-1] - values[1:]
+    noise = noise_sigmas * np.sqrt(se[:-1] ** 2 + se[1:] ** 2)
+    threshold = cliff_fraction * abs(value0)
     cliffs = []
-    for k in np.flatnonzero(drops > cliff_fraction * span) if span > 0 else []:
+    for k in np.flatnonzero((drops > threshold) & (drops > noise)):
         fall_slope = -drops[k] / (steps[k + 1] - steps[k])
         cliffs.append({"step_before": float(steps[k]), "step_after": float(steps[k + 1]),
                        "value_before": float(values[k]), "value_after": float(values[k + 1]),
-                       "drop": float(drops[k]), "drop_fraction_of_range": float(drops[k] / span),
+                       "drop": float(drops[k]), "drop_over_abs_value0": float(drops[k] / abs(value0)) if value0 else None,
+                       "noise": float(noise[k]),
                        "slope_in_initial_slopes": float(fall_slope / slope) if slope else None})
     summary = {
         "value_at_theta0": float(value0),
         "best_step": float(steps[best]), "best_value": float(values[best]),
         "best_improvement": float(values[best] - value0),
+        "largest_improving_step": float(steps[improves][-1]) if improves.any() else None,
         "overshoot_step": float(steps[worse[0]]) if worse.size else None,
-        "value_range": span,
-        "cliff_fraction": cliff_fraction,
+        "cliff_rule": {"fraction_of_abs_value0": cliff_fraction, "threshold": threshold, "noise_sigmas": noise_sigmas},
         "cliffs": cliffs,
         "initial_slope": None if slope is None else float(slope),
     }

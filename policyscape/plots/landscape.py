@@ -151,6 +151,10 @@ def plot_linesearch(path: Path | str) -> list[Path]:
     positive = step > 0
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
     ax.plot(step[positive], value[positive], "o-", ms=3, color="tab:blue", label="O(θ0 + η·d)")
+    if "value_stderr" in table:
+        se = np.nan_to_num(table["value_stderr"][positive])
+        ax.fill_between(step[positive], value[positive] - 2 * se, value[positive] + 2 * se, color="tab:blue", alpha=0.2,
+                        label="± 2 standard errors")
     if summary["initial_slope"] is not None:
         ax.plot(step[positive], table["first_order"][positive], color="tab:gray", ls="--", lw=0.8,
                 label="first order: O(θ0) + η ∇O·d")
@@ -164,8 +168,8 @@ def plot_linesearch(path: Path | str) -> list[Path]:
     lo, hi = value.min(), value.max()
     pad = 0.1 * (hi - lo) if hi > lo else 1.0
     ax.set_ylim(lo - pad, hi + pad)
-    d = "∇O/‖∇O‖" if summary["normalize"] else "∇O"
-    ax.set(xlabel=f"step η  (d = {d})" if summary["direction"] == "gradient" else "step η along the given direction",
+    g = {"exact": "∇O", "reinforce": "ĝ (REINFORCE)"}.get(summary["direction"], "the given direction")
+    ax.set(xlabel=f"step η along {g}" + (", normalized (η = distance)" if summary["normalize"] else ""),
            ylabel="objective", title=f"{summary['env_id']} at {_short(summary['at'])}: line search, "
                                      f"{len(summary['cliffs'])} cliff(s)")
     ax.legend(fontsize=8)
