@@ -315,6 +315,38 @@ class Linesearch(SamplingArgs, ExecutionArgs):
     """Show progress bars."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class Trajectory(SamplingArgs, ExecutionArgs):
+    """The objective on the plane of a training trajectory: the two principal directions of its checkpoints
+    around the final one (Li et al. 2018), with the trajectory drawn on it.
+
+    Writes directions.npy, plane.csv, trajectory.csv (coordinates, distance off the plane, value at each checkpoint),
+    summary.json (explained variance) and trajectory_plane.png.
+    """
+
+    run: Path
+    """Training run directory (policyscape train --out, exact or REINFORCE): its checkpoints/update_*.npz, in update
+    order (exact runs: pass --checkpoint-every to train for more than the start and the end)."""
+    seed_index: int = 0
+    """Which seed's trajectory (row K of the checkpoints)."""
+    env: str | None = None
+    """Objective id; default from the checkpoints."""
+    grid: int = 31
+    """Grid points per axis."""
+    margin: float = 0.2
+    """Extra room around the projected trajectory, as a fraction of its extent."""
+    seed: int = 0
+    """Seed of the sampled objective's episodes."""
+    entropy: float = 0.0
+    """Entropy weight τ (tabular only)."""
+    mix: float = 0.0
+    """Uniform mixing coefficient c (tabular only)."""
+    out: Path = Path("runs/trajectory")
+    """Run directory."""
+    progress: bool = True
+    """Show progress bars."""
+
+
 @dataclass(frozen=True)
 class Inspect:
     """Print what an agent file holds: algorithm, architecture, parameter count, activation, action squashing,
@@ -956,6 +988,33 @@ def cmd_linesearch(args: Linesearch) -> None:
     print(f"results: {args.out}")
 
 
+def cmd_trajectory(args: Trajectory) -> None:
+    from policyscape.plots.landscape import plot_trajectory_plane
+    from policyscape.runs.beyond import run_trajectory_plane, trajectory_from_run
+
+    trajectory = trajectory_from_run(args.run, args.seed_index)
+    env_id = args.env
+    if env_id is None:
+        from policyscape.api import resolve_params
+
+        env_id = resolve_params(f"{args.run}/checkpoints/{trajectory[0].label}")[1]
+    objective, variant = _variant(args, env_id, args.entropy, args.mix, args.seed)
+    executor = _executor(args, objective)
+    if args.dry_run:
+        points = args.grid**2 + len(trajectory)
+        _dry_run(objective, trajectory[-1].theta, points, (-(-points // 1024), min(1024, points)), args)
+        return
+    with executor:
+        s = run_trajectory_plane(objective, trajectory, args.out, env_id, variant, grid=args.grid, margin=args.margin,
+                                 show_progress=args.progress, executor=executor)
+    plot_trajectory_plane(args.out)
+    ev = s["explained_variance"]
+    print(f"{len(trajectory)} checkpoints; the plane holds {ev[0]:.1%} + {ev[1]:.1%} of their variance (max "
+          f"{s['max_relative_residual']:.1%} off it); value {s['value_start']:.6g} → {s['value_end']:.6g}, "
+          f"plane max {s['plane_max']:.6g} at (u, v) = {s['plane_argmax_uv']}")
+    print(f"results: {args.out}")
+
+
 def cmd_inspect(args: Inspect) -> None:
     from policyscape.agents import describe, load_agent
     from policyscape.policies.agent import AgentPolicy
@@ -1008,7 +1067,7 @@ def cmd_plot(args: Plot) -> None:
         from policyscape.plots.training import plot_sweep
 
         paths = plot_sweep(args.run)
-    elif config.get("command") in ("perturb", "interpolate", "plane", "hessian", "linesearch"):
+    elif config.get("command") in ("perturb", "interpolate", "plane", "hessian", "linesearch", "trajectory"):
         from policyscape.plots.landscape import PLOTTERS
 
         paths = PLOTTERS[config["command"]](args.run)
@@ -1042,6 +1101,7 @@ COMMANDS = {
     "perturb": (Perturb, cmd_perturb),
     "hessian": (Hessian, cmd_hessian),
     "linesearch": (Linesearch, cmd_linesearch),
+    "trajectory": (Trajectory, cmd_trajectory),
     "schedules": (Schedules, cmd_schedules),
     "envs": (Envs, cmd_envs),
     "inspect": (Inspect, cmd_inspect),

@@ -23,7 +23,10 @@ def grid_axis(lo: float, hi: float, size: int) -> np.ndarray:
     return np.linspace(lo, hi, size)
 
 
-def plane_thetas(theta0: np.ndarray, d1: np.ndarray, d2: np.ndarray, axis: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """θ of the given point indices on the grid ``axis × axis`` → [len(points), n]."""
+def plane_thetas(theta0: np.ndarray, d1: np.ndarray, d2: np.ndarray, axis: np.ndarray, points: np.ndarray,
+                 axis_v: np.ndarray | None = None) -> np.ndarray:
+    """θ of the given point indices on the grid ``axis × axis`` (u × v; ``axis_v``: another v axis of the same
+    size) → [len(points), n]."""
+    axis_v = axis if axis_v is None else axis_v
     i, j = np.divmod(np.asarray(points), axis.size)
-    return theta0[None, :] + axis[j][:, None] * d1[None, :] + axis[i][:, None] * d2[None, :]
+    return theta0[None, :] + axis[j][:, None] * d1[None, :] + axis_v[i][:, None] * d2[None, :]

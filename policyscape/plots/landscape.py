@@ -176,5 +176,31 @@ def plot_linesearch(path: Path | str) -> list[Path]:
     return [save_figure(fig, run.file("linesearch.png"))]
 
 
+def plot_trajectory_plane(path: Path | str) -> list[Path]:
+    """Heatmap and contours of the objective on the trajectory plane, with the projected trajectory."""
+    run = SavedRun(path)
+    table = run.read_csv("plane.csv")
+    path_table = run.read_csv("trajectory.csv")
+    summary = run.read_json("summary.json")
+    G = summary["grid"]
+    U, V, Z = (table[k].reshape(G, G) for k in ("u", "v", "value"))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 5))
+    im = ax1.pcolormesh(U, V, Z, shading="auto", cmap="viridis")
+    fig.colorbar(im, ax=ax1, label="objective")
+    cs = ax2.contour(U, V, Z, levels=20, cmap="viridis")
+    ax2.clabel(cs, fontsize=6)
+    ev = summary["explained_variance"]
+    for ax in (ax1, ax2):
+        ax.plot(path_table["u"], path_table["v"], "w.-", mec="k", ms=5, lw=1)
+        ax.plot(path_table["u"][:1], path_table["v"][:1], "o", color="tab:orange", mec="k", label="start")
+        ax.plot([0], [0], "r*", ms=12, label="end (centre)")
+        ax.set(xlabel=f"PC1 ({ev[0]:.1%} of the trajectory's variance)", ylabel=f"PC2 ({ev[1]:.1%})")
+    ax1.set_title(f"{summary['env_id']}: trajectory plane ({len(summary['points'])} points)", fontsize=9)
+    ax2.set_title(f"contours; max distance off the plane {summary['max_relative_residual']:.1%}", fontsize=9)
+    ax1.legend(fontsize=7)
+    return [save_figure(fig, run.file("trajectory_plane.png"))]
+
+
 PLOTTERS = {"perturb": plot_perturb, "interpolate": plot_interpolation, "plane": plot_plane, "hessian": plot_hessian,
-            "linesearch": plot_linesearch}
+            "linesearch": plot_linesearch,
+            "trajectory": plot_trajectory_plane}

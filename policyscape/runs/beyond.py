@@ -1,4 +1,5 @@
-"""Runs of the analyses beyond the paper: the gradient line search (``linesearch``), in the style of ``runs.landscape``: record the configuration (a different one is
+"""Runs of the analyses beyond the paper: the gradient line search (``linesearch``) and the trajectory plane
+(``trajectory``), in the style of ``runs.landscape``: record the configuration (a different one is
 refused), evaluate the points resumably through a ``PointStore`` (``executor`` as there), write tables and
 ``summary.json``; figures are drawn afterwards from the saved files by ``plots.landscape``.
 """
@@ -12,6 +13,8 @@ import numpy as np
 
 from policyscape.errors import InputError
 from policyscape.landscape import linesearch as ls
+from policyscape.landscape import plane as pl
+from policyscape.landscape import trajectory as tr
 from policyscape.objectives.base import DifferentiableObjective, Objective, StochasticObjective, as_theta_batch
 from policyscape.runs.executor import Executor, chunk_evaluator
 from policyscape.runs.landscape import Point, _prepare
@@ -93,5 +96,81 @@ def run_linesearch(
     if estimate is not None:
         summary["reinforce_estimate"] = {"episodes": estimate["episodes"], "norm": float(np.linalg.norm(g)),
                                          "stderr_norm": float(np.linalg.norm(estimate["stderr"]))}
+    run.write_json("summary.json", summary)
+    return summary
+
+
+def trajectory_from_run(run_dir: Path | str, seed: int) -> list[Point]:
+    """The checkpoints ``run_dir/checkpoints/update_*.npz`` of a training run, row of seed ``seed``, in update
+    order, as points labelled ``update_NNNNNN.npz@K``."""
+    from policyscape.runs.checkpoint import load_params
+
+    files = sorted((Path(run_dir) / "checkpoints").glob("update_*.npz"))
+    if len(files) < 3:
+        raise InputError(f"{str(run_dir)!r} holds {len(files)} checkpoints (checkpoints/update_*.npz); a trajectory "
+                         "plane needs at least three: is it a training run directory?")
+    return [Point(load_params(f"{f}@{seed}").theta, f"{f.name}@{seed}") for f in files]
+
+
+def run_trajectory_plane(
+    objective: Objective,
+    trajectory: list[Point],
+    out: Path | str,
+    env_id: str,
+    variant: dict,
+    grid: int = 31,
+    margin: float = 0.2,
+    chunk_size: int = 1024,
+    show_progress: bool = True,
+    executor: Executor | None = None,
+) -> dict:
+    """The objective on the trajectory plane (``landscape.trajectory``), and at every trajectory point → summary.
+
+    Writes ``directions.npy`` [2, n], ``plane.csv`` (u, v, fields), ``trajectory.csv`` (index, u, v, residual =
+    distance off the plane, fields: the objective at the trajectory point itself) and ``summary.json``.
+    """
+    n = objective.num_params
+    thetas = np.stack([as_theta_batch(p.theta, n, what=f"theta ({p.label})")[0] for p in trajectory])
+    center = thetas[-1]
+    plane = tr.pca_plane(thetas, center)
+    u_axis, v_axis = tr.grid_axes(plane["coords"], grid, margin)
+    d1, d2 = plane["directions"]
+    run_config = {"command": "trajectory", "env_id": env_id, "objective": objective.name, "variant": variant,
+                  "trajectory": [p.fingerprint() for p in trajectory], "grid": grid, "margin": margin,
+                  "chunk_size": chunk_size}
+    run = _prepare(out, run_config)
+    run.write_npy("directions.npy", plane["directions"])
+    G2 = grid * grid
+
+    def make_thetas(points: np.ndarray) -> np.ndarray:
+        points = np.asarray(points)
+        on_plane = points < G2
+        out_thetas = np.empty((points.size, n))
+        out_thetas[on_plane] = pl.plane_thetas(center, d1, d2, u_axis, points[on_plane], axis_v=v_axis)
+        out_thetas[~on_plane] = thetas[points[~on_plane] - G2]
+        return out_thetas
+
+    fields = list(objective.fields)
+    store = PointStore(run.file("points/trajectory_plane.csv"), fields, G2 + len(trajectory), chunk_size)
+    values = evaluate_points(store, make_thetas, chunk_evaluator(objective, executor), desc="trajectory plane",
+                             show_progress=show_progress, pad=not isinstance(objective, StochasticObjective),
+                             executor=executor)
+    i, j = np.divmod(np.arange(G2), grid)
+    run.write_csv("plane.csv", ["u", "v", *fields], zip(u_axis[j], v_axis[i], *[values[f][:G2] for f in fields]))
+    coords, residual = plane["coords"], plane["residual"]
+    run.write_csv("trajectory.csv", ["index", "u", "v", "residual", *fields],
+                  zip(range(len(trajectory)), coords[:, 0], coords[:, 1], residual, *[values[f][G2:] for f in fields]))
+    Z, path_values = values["value"][:G2], values["value"][G2:]
+    best = int(np.argmax(Z))
+    extent = np.linalg.norm(thetas - center, axis=1)
+    summary = {"env_id": env_id, "objective": objective.name, "variant": variant, "grid": grid, "margin": margin,
+               "points": [p.label for p in trajectory], "num_params": n,
+               "explained_variance": [float(x) for x in plane["explained"]],
+               "max_relative_residual": float(np.max(residual / np.where(extent > 0, extent, 1.0))),
+               "value_start": float(path_values[0]), "value_end": float(path_values[-1]),
+               "plane_max": float(Z.max()), "plane_min": float(Z.min()),
+               "plane_argmax_uv": [float(u_axis[j[best]]), float(v_axis[i[best]])],
+               "end_is_plane_max": bool(path_values[-1] >= Z.max()),
+               "u_range": [float(u_axis[0]), float(u_axis[-1])], "v_range": [float(v_axis[0]), float(v_axis[-1])]}
     run.write_json("summary.json", summary)
     return summary
