@@ -33,8 +33,8 @@ class Cliff(JaxObjective):
 def test_parse_steps():
     np.testing.assert_allclose(parse_steps("log:1e-3:1e1:5"), [1e-3, 1e-2, 1e-1, 1, 10])
     np.testing.assert_allclose(parse_steps("0:1:3"), [0, 0.5, 1])
-    np.testing.assert_allclose(parse_steps("1,0.5,0.5"), [0.5, 1])
-    for bad, match in [("log:0:1:5", "0 < lo < hi"), ("log:a:1:5", "log:lo:hi:num"), ("-1,1", ">= 0"), ("1", "two")]:
+    np.testing.assert_allclose(parse_steps("1,0.5"), [0.5, 1])
+    for bad, match in [("1,0.5,0.5", "distinct"), ("log:0:1:5", "0 < lo < hi"), ("log:a:1:5", "log:lo:hi:num"), ("-1,1", ">= 0"), ("1", "two")]:
         with pytest.raises(InputError, match=match):
             parse_steps(bad)
 
