@@ -378,8 +378,12 @@ class Reproduce(ExecutionArgs):
 
     recipes: Annotated[tuple[str, ...], tyro.conf.Positional, tyro.conf.arg(metavar="RECIPE")] = ()
     """Recipes: toy, gridworld, mujoco-learning, mujoco-curvature, mujoco-local-optima, supervised, or all."""
-    budget: Literal["tiny", "quick", "full"] = "quick"
-    """tiny (seconds: what the tests run), quick (minutes), full (paper scale: hours; see --list)."""
+    budget: Literal["tiny", "quick", "full", "decisive"] = "quick"
+    """tiny (seconds: what the tests run), quick (minutes), full (paper scale: hours; see --list), decisive
+    (mujoco-learning: a pilot, then as many seeds as the pilot's spread says each claim needs)."""
+    set: Annotated[tuple[str, ...], tyro.conf.UseAppendAction] = ()
+    """Override a field of a recipe's configuration: RECIPE.FIELD=VALUE, lists comma-separated (e.g.
+    --set mujoco-learning.envs=Hopper-v5); repeat for several. Recorded in the recipe's config.json."""
     quick: bool = False
     """Shorthand for --budget quick."""
     full: bool = False
@@ -428,10 +432,13 @@ def cmd_reproduce(args: Reproduce) -> int:
             for key, sentence in recipe.claims.items():
                 print(f"    {key}: {sentence}")
         return 0
+    from policyscape.recipes.reproduce import parse_overrides, resolve_names
     from policyscape.runs.executor import make_executor
 
+    overrides = parse_overrides(args.set, resolve_names(args.recipes), budget)
     with make_executor(args.backend, args.workers, args.address) as executor:
-        result = reproduce(args.recipes, budget, args.out, progress=args.progress, executor=executor)
+        result = reproduce(args.recipes, budget, args.out, progress=args.progress, executor=executor,
+                           configs=overrides)
     _print_claims(result["claims"])
     print(f"report: {result['report']}")
     if result["failed"]:

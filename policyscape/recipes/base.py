@@ -12,6 +12,11 @@ A recipe module defines one :class:`Recipe`::
         assess=assess,  # assess(out: Path) -> list[Claim | Figure]: read the saved results only
     )
 
+A recipe may also offer the ``decisive`` budget (:data:`DECISIVE`): ``budgets["decisive"]`` is its base
+configuration, ``pilot`` the configuration of a pilot run, and ``decide(pilot_dir, base)`` returns the
+configuration whose seeds decide each claim from the pilot's measured spread, with the seeds each claim
+needs (``recipes.reproduce.run_recipe`` runs the pilot first, into ``<recipe>/pilot``).
+
 ``run`` writes everything under ``out`` (resumable: sub-runs are run directories and point
 stores); ``executor`` (``runs.executor``; None: in this process) evaluates the chunks of sampled
 landscape runs, recipes whose points are exact ignore it. ``assess`` reads only saved files, so ``policyscape report DIR`` rebuilds every verdict
@@ -28,6 +33,8 @@ from typing import Any
 from policyscape.recipes.verdicts import NOT_RUN, VERDICTS
 
 BUDGETS = ("tiny", "quick", "full")
+#: the budget sized from a pilot's measured variance, offered by recipes with ``decide``.
+DECISIVE = "decisive"
 
 
 @dataclass(frozen=True)
@@ -76,15 +83,20 @@ class Recipe:
     expected_time: dict[str, str]
     run: Callable[[Any, Path, bool, Any], None]
     assess: Callable[[Path], list]
+    pilot: Any = None
+    decide: Callable[[Path, Any], tuple[Any, dict]] | None = None
 
     def __post_init__(self) -> None:
         missing = [b for b in BUDGETS if b not in self.budgets]
         if missing:
             raise ValueError(f"recipe {self.name!r} lacks budgets {missing}")
+        if (self.decide is None) != (self.pilot is None) or (self.decide is None) == (DECISIVE in self.budgets):
+            raise ValueError(f"recipe {self.name!r}: the {DECISIVE!r} budget needs a base configuration, a pilot "
+                             "and decide(), all three or none")
 
     def config(self, budget: str):
         if budget not in self.budgets:
-            raise KeyError(f"unknown budget {budget!r}; expected one of {BUDGETS}")
+            raise KeyError(f"unknown budget {budget!r}; expected one of {tuple(self.budgets)}")
         return self.budgets[budget]
 
     def claim(self, key: str, measured: str, verdict: str, evidence: dict | None = None,

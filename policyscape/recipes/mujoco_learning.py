@@ -33,6 +33,8 @@ Budgets:
 - ``full``: σ ∈ {0.1, 0.25, 0.5, 0.75, 1.0}, 7 learning rates (half-decade, 1e-4 … 1e-1), 5 seeds,
   300 updates of 64 episodes of up to 1000 steps (the environments' own limit); the paper used 128
   episodes per update.
+- ``decisive``: σ ∈ {0.1, 1.0}, 4 learning rates (decade, 1e-4 … 1e-1), 100 updates of 32 episodes of
+  up to 1000 steps, as many seeds as the pilot says the claims need (below).
 
 Budgets that decide (:func:`decisive_config`). Seeds are the costly axis (each seed multiplies every
 run), and how many a claim needs follows from the seed-to-seed spread, which only a pilot can tell.
@@ -47,12 +49,13 @@ its best learning rate and the pilot's per-seed AUC scores as if they were the t
 - ``best-lr-ratio``: read off the grid, no sampling interval; it needs the grid to span a decade
   around both best learning rates, not seeds.
 
-The ``decisive`` budget is ``full`` with the largest of these seed counts (capped at
-``max_seeds``). Updates stay at ``full``'s 300 (the paper's horizon): a pilot of 20 updates cannot
-tell how the spread grows with longer training, so the seed count is recomputed from the first
-decisive sweep's own scores if it leaves a claim "partly". ``decisive_config(pilot_dir)`` computes
-it; it is not yet offered as ``reproduce --budget decisive`` (its configuration depends on a pilot),
-and the ≈ 2-hour pilot-plus-sweep on a cluster has not been run.
+``reproduce mujoco-learning --budget decisive`` runs a pilot (:data:`PILOT`: 4 seeds from another
+master seed, into ``mujoco-learning.pilot/`` beside the recipe's directory), then the sweep (:data:`DECISIVE`) with the largest of these
+seed counts (at least 4, at most :data:`DECISIVE_MAX_SEEDS`; ``decisive.json`` records each claim's count).
+Updates are not sized by the power calculation: both runs train for the same 100 updates (what 2 cores
+afford in about an hour on Hopper); a pilot cannot tell how the spread grows with longer training, so the
+seed count only holds at the pilot's horizon. ``decisive_config(pilot_dir, FULL)`` sizes the paper-scale
+sweep (300 updates of 64 episodes, 5 σ × 7 learning rates) from a pilot of that shape instead.
 """
 
 from __future__ import annotations
@@ -119,6 +122,16 @@ TINY = LearningConfig(envs=("Hopper-v5", "HalfCheetah-v5"), sigmas=(0.1, 1.0), l
 QUICK = LearningConfig(sigmas=(0.1, 1.0), lrs=mc.log_grid(-5, -1, 1), seeds=3, updates=20, batch_episodes=16,
                        eval_every=2, eval_episodes=4, max_steps=100)
 FULL = LearningConfig()
+#: ``decisive``: Hopper-scale on one machine: σ ∈ {0.1, 1.0} (the claims' extremes), a decade grid of 4
+#: learning rates, 100 updates of 32 episodes of up to 1000 steps; its seeds come from the pilot (see
+#: :func:`decisive_config`), at least 4 and at most :data:`DECISIVE_MAX_SEEDS`.
+DECISIVE = LearningConfig(sigmas=(0.1, 1.0), lrs=mc.log_grid(-4, -1, 1), seeds=4, updates=100, batch_episodes=32,
+                          eval_every=10, eval_episodes=8)
+#: the pilot: the decisive configuration with 4 seeds drawn from another master seed, so the seeds that
+#: size the budget are not among those that decide it.
+PILOT = LearningConfig(**{**DECISIVE.__dict__, "seeds": 4, "seed": 1})
+#: the most seeds the decisive budget asks for (a claim that needs more is reported undecided at this many).
+DECISIVE_MAX_SEEDS = 20
 
 
 # --------------------------------------------------------------------------- run
@@ -168,6 +181,11 @@ def decisive_config(pilot: Path, base: LearningConfig | None = None, confidence:
             needed[f"larger-sigma {env}"] = mc.seeds_to_decide(hi, lo, confidence, power, None, max_seeds)
     seeds = max([base.seeds, *needed.values()])
     return replace(base, seeds=min(seeds, max_seeds)), needed
+
+
+def decide(pilot: Path, base: LearningConfig) -> tuple[LearningConfig, dict]:
+    """The recipe's ``decide`` hook: :func:`decisive_config` with at most :data:`DECISIVE_MAX_SEEDS` seeds."""
+    return decisive_config(pilot, base, max_seeds=DECISIVE_MAX_SEEDS)
 
 
 def _config(out: Path) -> LearningConfig:
@@ -354,9 +372,13 @@ RECIPE = Recipe(
         "halfcheetah-sigma": "σ has little effect on learning in HalfCheetah.",
         "best-lr-ratio": "The best learning rate is about 10× larger for σ = 1.0 than for σ = 0.1 in Hopper.",
     },
-    budgets={"tiny": TINY, "quick": QUICK, "full": FULL},
+    budgets={"tiny": TINY, "quick": QUICK, "full": FULL, "decisive": DECISIVE},
+    pilot=PILOT,
+    decide=decide,
     expected_time={
         "quick": "about 3–6 min (measured 175 s with 4 learning rates, 330 s with 5 beside another recipe)",
+        "decisive": ("a pilot (8 runs × 4 seeds) then 8 runs × 4–20 seeds of 100 updates × 32 episodes: for Hopper "
+                     "alone (--set mujoco-learning.envs=Hopper-v5) about 1–2 h on 2 cores"),
         "full": ("about 2–4 days: ≈ 5 billion environment steps (105 runs × 5 seeds × 300 updates × 64 episodes; "
                  "HalfCheetah's episodes run all 1000 steps: 3.4 billion; Hopper and Walker2d end earlier) at "
                  "15–25k steps/s on 2 cores; every run is its own directory, so the sweep splits across machines"),

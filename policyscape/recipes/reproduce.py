@@ -5,6 +5,8 @@ Layout of ``DIR``::
     DIR/<recipe>/config.json   the recipe, its budget and typed configuration (another one is refused)
     DIR/<recipe>/…             the recipe's own results and figures (resumable sub-runs)
     DIR/<recipe>/done.json     written last: wall time, versions; a finished recipe is not run again
+    DIR/<recipe>.pilot/        --budget decisive: the pilot run that sizes it (a recipe directory itself)
+    DIR/<recipe>/decisive.json --budget decisive: the seeds each claim needs, from the pilot
     DIR/<recipe>/error.txt     the error of a recipe that failed (its claims are then "not run")
     DIR/claims.json            every claim: recipe, claim, measured, verdict, evidence, figures
     DIR/report.html            the report, self-contained (figures embedded)
@@ -21,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from policyscape.errors import InputError
-from policyscape.recipes.base import BUDGETS, Claim, Figure, Recipe, config_dict
+from policyscape.recipes.base import BUDGETS, DECISIVE, Claim, Figure, Recipe, config_dict
 from policyscape.runs.rundir import RunDir, to_json
 
 RECIPE_MODULES = {
@@ -34,7 +36,7 @@ RECIPE_MODULES = {
 }
 #: What ``policyscape reproduce`` runs when no recipe is named (the README's main job).
 MAIN_JOB = ("toy", "gridworld", "supervised", "mujoco-local-optima")
-DONE_FILE, ERROR_FILE = "done.json", "error.txt"
+DONE_FILE, ERROR_FILE, DECISIVE_FILE, PILOT_SUFFIX = "done.json", "error.txt", "decisive.json", ".pilot"
 
 
 def get_recipe(name: str) -> Recipe:
@@ -52,6 +54,48 @@ def resolve_names(names: tuple[str, ...] | list[str]) -> list[str]:
     for n in names:
         get_recipe(n)
     return [n for n in RECIPE_MODULES if n in names]
+
+
+def _typed(text: str, like, what: str):
+    """``text`` as the type of ``like`` (a tuple: comma-separated, each like its first element)."""
+    if isinstance(like, tuple):
+        element = like[0] if like else 0.0
+        return tuple(_typed(t.strip(), element, what) for t in text.split(",") if t.strip())
+    kind = type(like)
+    try:
+        if kind is bool:
+            if text.lower() not in ("true", "false"):
+                raise ValueError
+            return text.lower() == "true"
+        if like is None:
+            return None if text.lower() == "none" else int(text) if text.lstrip("-").isdigit() else float(text)
+        return kind(text)
+    except ValueError:
+        raise InputError(f"--set {what}: expected a {kind.__name__}" + (" list" if isinstance(like, tuple) else "")
+                         + f", got {text!r}") from None
+
+
+def parse_overrides(sets, names, budget: str) -> dict[str, dict]:
+    """``("mujoco-learning.envs=Hopper-v5", …)`` → ``{"mujoco-learning": {"envs": ("Hopper-v5",)}}``, each value
+    typed like the field of the recipe's ``budget`` configuration; unknown recipes, recipes not being run,
+    unknown fields and values of the wrong type are InputErrors."""
+    out: dict[str, dict] = {}
+    for item in sets:
+        key, sep, text = str(item).partition("=")
+        recipe_name, dot, name = key.strip().partition(".")
+        if not sep or not dot or not name:
+            raise InputError(f"--set expects RECIPE.FIELD=VALUE (e.g. mujoco-learning.envs=Hopper-v5), got {item!r}")
+        if recipe_name not in names:
+            raise InputError(f"--set {item!r}: recipe {recipe_name!r} is not being run (running: {', '.join(names)})")
+        recipe = get_recipe(recipe_name)
+        if budget not in recipe.budgets:
+            raise InputError(f"--set {item!r}: {recipe_name} has no {budget} budget")
+        config = recipe.config(budget)
+        fields = config_dict(config)
+        if name not in fields:
+            raise InputError(f"--set {item!r}: {recipe_name} has no field {name!r}; its fields: {', '.join(fields)}")
+        out.setdefault(recipe_name, {})[name] = _typed(text.strip(), getattr(config, name), key)
+    return out
 
 
 def versions() -> dict:
@@ -73,8 +117,13 @@ def run_recipe(recipe: Recipe, budget: str, out: Path, progress: bool = True, co
     values do not depend on it.
     """
     config = recipe.config(budget) if config is None else config
+    decisive = None
+    if budget == DECISIVE:
+        config, decisive = _decisive_config(recipe, config, Path(out), progress, executor)
     run = RunDir(out)
     run.create({"recipe": recipe.name, "budget": budget, "config": config_dict(config)})
+    if decisive is not None:
+        run.write_json(DECISIVE_FILE, decisive)
     if run.file(DONE_FILE).exists():
         problem = _done_problem(recipe, run.path)
         if problem is None:
@@ -88,6 +137,22 @@ def run_recipe(recipe: Recipe, budget: str, out: Path, progress: bool = True, co
             "finished": datetime.now(UTC).isoformat(timespec="seconds"), "versions": versions()}
     run.write_json(DONE_FILE, done)
     return done
+
+
+def _decisive_config(recipe: Recipe, base, out: Path, progress: bool, executor):
+    """Run the recipe's pilot into ``<out>.pilot`` beside ``out`` (resumable like any recipe; the base's overridden fields apply to
+    it too), then size the decisive configuration from it → (configuration, record of the seeds each claim needs)."""
+    pilot = recipe.pilot
+    overrides = {k: v for k, v in config_dict(base).items() if config_dict(recipe.config(DECISIVE)).get(k) != v}
+    if overrides:
+        pilot = replace(pilot, **{k: getattr(base, k) for k in overrides})
+    pilot_dir = out.with_name(out.name + PILOT_SUFFIX)
+    print(f"[{recipe.name}] pilot run (sizes the decisive budget): {pilot_dir}", flush=True)
+    run_recipe(recipe, "pilot", pilot_dir, progress, pilot, executor)
+    config, needed = recipe.decide(pilot_dir, base)
+    print(f"[{recipe.name}] seeds each claim needs at 95% confidence and 80% power: "
+          + ", ".join(f"{k} {v}" for k, v in needed.items()) + f" → {config.seeds} seeds", flush=True)
+    return config, {"pilot": str(pilot_dir.name), "seeds_needed": needed, "seeds": config.seeds}
 
 
 def _done_problem(recipe: Recipe, path: Path) -> str | None:
@@ -116,9 +181,15 @@ def reproduce(names=(), budget: str = "quick", out: Path | str = "runs/reproduce
     :func:`run_recipe`.
     Returns ``{"report": path, "claims": [...], "failed": [names]}``.
     """
-    if budget not in BUDGETS:
-        raise InputError(f"unknown budget {budget!r}; expected one of {', '.join(BUDGETS)}")
+    if budget not in (*BUDGETS, DECISIVE):
+        raise InputError(f"unknown budget {budget!r}; expected one of {', '.join((*BUDGETS, DECISIVE))}")
     selected = resolve_names(names)
+    if budget == DECISIVE:
+        lacking = [n for n in selected if DECISIVE not in get_recipe(n).budgets]
+        if lacking:
+            offering = [n for n in RECIPE_MODULES if DECISIVE in get_recipe(n).budgets]
+            raise InputError(f"the {DECISIVE} budget is offered by {', '.join(offering)}, not by "
+                             f"{', '.join(lacking)}; name those recipes")
     configs = dict(configs or {})
     out = Path(out)
     failed = []
@@ -195,4 +266,4 @@ def write_report(out: Path | str) -> dict:
     return {"report": out / "report.html", "claims": claims}
 
 
-__all__ = ["MAIN_JOB", "RECIPE_MODULES", "get_recipe", "reproduce", "resolve_names", "run_recipe", "write_report"]
+__all__ = ["MAIN_JOB", "RECIPE_MODULES", "get_recipe", "parse_overrides", "reproduce", "resolve_names", "run_recipe", "write_report"]
