@@ -347,6 +347,43 @@ class Trajectory(SamplingArgs, ExecutionArgs):
     """Show progress bars."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class UpdateDistribution(SamplingArgs, ExecutionArgs):
+    """One update away (Rahn et al. 2023): the objective after one REINFORCE update θ_s = θ0 + lr·ĝ_s (plain SGD,
+    the train command's step) over --samples independent batches of --batch-episodes episodes each.
+
+    Reports the mean improvement O(θ_s) − O(θ0) with its 95% interval, the probability of a decrease (Wilson
+    interval), the left-tail CVaR of the improvement and the count of non-finite values. Tabular ids: ĝ from
+    sampled episodes, O exact (pass --episodes N to evaluate by sampling), beside the exact-gradient step
+    O(θ0 + lr·∇O); Gymnasium ids: O sampled with common random numbers. Writes gradients.npy, updates.csv,
+    summary.json and update_distribution.png.
+    """
+
+    at: str
+    """θ0 (same formats as evaluate --at)."""
+    env: str | None = None
+    """Objective id; default from the checkpoint."""
+    lr: float
+    """Learning rate of the update (> 0)."""
+    batch_episodes: int = 16
+    """Episodes per update's batch (>= 2)."""
+    samples: int = 100
+    """Independent updates (batches) drawn (>= 2)."""
+    weighting: Literal["standardized", "unbiased"] = "standardized"
+    """'standardized': the trainer's returns-to-go standardized over the batch; 'unbiased': γ^t·G_t, whose mean is
+    the gradient of the expected discounted return."""
+    baseline: Literal["none", "mean"] = "none"
+    """Standardized weighting: 'none' (the paper) or 'mean' (centred only)."""
+    cvar_level: float = 0.1
+    """Left-tail CVaR level: the mean improvement of the worst this fraction of updates."""
+    seed: int = 0
+    """Seed of the batches (sample s draws from (seed, s)) and of the sampled objective's episodes."""
+    out: Path = Path("runs/update-distribution")
+    """Run directory."""
+    progress: bool = True
+    """Show progress bars."""
+
+
 @dataclass(frozen=True)
 class Inspect:
     """Print what an agent file holds: algorithm, architecture, parameter count, activation, action squashing,
@@ -1022,6 +1059,57 @@ def cmd_trajectory(args: Trajectory) -> None:
     print(f"results: {args.out}")
 
 
+def cmd_update_distribution(args: UpdateDistribution) -> None:
+    from policyscape.landscape.update import check_update
+    from policyscape.objectives.base import StochasticObjective
+    from policyscape.objectives.registry import Sampling, make_objective
+    from policyscape.plots.landscape import plot_update_distribution
+    from policyscape.runs.beyond import run_update_distribution
+
+    check_update(args.lr, args.batch_episodes, args.samples)
+    if not 0 < args.cvar_level < 1:
+        raise InputError(f"--cvar-level must be within (0, 1), got {args.cvar_level}")
+    at, env_id, objective, variant = _start(args, 0.0, 0.0, args.seed)
+    estimator = objective
+    if not isinstance(objective, StochasticObjective):
+        from policyscape.envs.registry import TABULAR_ENVS
+
+        if env_id not in TABULAR_ENVS:
+            raise InputError(f"{env_id!r} has no rollouts to draw a REINFORCE update from; update-distribution takes a "
+                             "Gymnasium id or a tabular id")
+        estimator = make_objective(env_id, sampling=Sampling(episodes=1, seed=args.seed))
+        variant = {**variant, "estimator": "sampled episodes of the tabular MDP (linear softmax)"}
+    executor = _executor(args, objective)
+    if args.dry_run:
+        _dry_run(objective, at.theta, args.samples + 2, (1, args.samples + 2), args)
+        print(f"(plus {args.samples} × {args.batch_episodes} training episodes for the gradient estimates)")
+        return
+    with executor:
+        s = run_update_distribution(objective, at, args.out, env_id, variant, args.lr, args.batch_episodes,
+                                    args.samples, estimator=estimator, weighting=args.weighting,
+                                    baseline=args.baseline, seed=args.seed, cvar_level=args.cvar_level,
+                                    show_progress=args.progress, executor=executor)
+    plot_update_distribution(args.out)
+    print(update_distribution_text(s))
+    print(f"results: {args.out}")
+
+
+def update_distribution_text(s: dict) -> str:
+    """The summary of an update-distribution run in a few lines."""
+    lines = [f"O(θ0) {s['value_at_theta0']:.6g}; {s['samples']} updates of lr {s['lr']:g} from {s['batch_episodes']} "
+             f"episodes each ({s['weighting']}); {s['nonfinite']} non-finite"]
+    if s["mean_improvement"] is not None:
+        m, p = s["mean_improvement"], s["probability_of_decrease"]
+        lines.append(f"mean improvement {m['estimate']:.4g} [{m['lo']:.4g}, {m['hi']:.4g}]; P(decrease) "
+                     f"{p['estimate']:.3f} [{p['lo']:.3f}, {p['hi']:.3f}]; CVaR{100 * s['cvar_level']:g}% of the "
+                     f"improvement {s['cvar_improvement']:.4g}")
+    if "exact_gradient" in s:
+        e = s["exact_gradient"]
+        lines.append(f"exact-gradient step O(θ0 + lr·∇O) − O(θ0) = {e['step_improvement']:.4g} (first order "
+                     f"lr‖∇O‖² = {e['first_order_of_exact_step']:.4g})")
+    return "\n".join(lines)
+
+
 def cmd_inspect(args: Inspect) -> None:
     from policyscape.agents import describe, load_agent
     from policyscape.policies.agent import AgentPolicy
@@ -1074,7 +1162,8 @@ def cmd_plot(args: Plot) -> None:
         from policyscape.plots.training import plot_sweep
 
         paths = plot_sweep(args.run)
-    elif config.get("command") in ("perturb", "interpolate", "plane", "hessian", "linesearch", "trajectory"):
+    elif config.get("command") in ("perturb", "interpolate", "plane", "hessian", "linesearch", "trajectory",
+                                   "update-distribution"):
         from policyscape.plots.landscape import PLOTTERS
 
         paths = PLOTTERS[config["command"]](args.run)
@@ -1109,6 +1198,7 @@ COMMANDS = {
     "hessian": (Hessian, cmd_hessian),
     "linesearch": (Linesearch, cmd_linesearch),
     "trajectory": (Trajectory, cmd_trajectory),
+    "update-distribution": (UpdateDistribution, cmd_update_distribution),
     "schedules": (Schedules, cmd_schedules),
     "envs": (Envs, cmd_envs),
     "inspect": (Inspect, cmd_inspect),

@@ -201,6 +201,35 @@ def plot_trajectory_plane(path: Path | str) -> list[Path]:
     return [save_figure(fig, run.file("trajectory_plane.png"))]
 
 
+def plot_update_distribution(path: Path | str) -> list[Path]:
+    """Histogram of O(θ_s) after one update, with O(θ0), the mean and (exact objectives) the exact-gradient step."""
+    run = SavedRun(path)
+    table = run.read_csv("updates.csv")
+    summary = run.read_json("summary.json")
+    values = table["value"]
+    finite = np.isfinite(values)
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    if finite.any():
+        ax.hist(values[finite], bins=max(10, min(50, int(np.sqrt(finite.sum())) * 2)), color="tab:blue", alpha=0.7,
+                label=f"O(θ0 + lr·ĝ_s), {finite.sum()} updates")
+    ax.axvline(summary["value_at_theta0"], color="k", lw=1.2, ls="-", label="O(θ0)")
+    if summary.get("mean_value") is not None:
+        ax.axvline(summary["mean_value"], color="tab:blue", lw=1.2, ls="--", label="mean after one update")
+    if "exact_gradient" in summary:
+        ax.axvline(summary["exact_gradient"]["step_value"], color="tab:red", lw=1.2, ls=":",
+                   label="exact-gradient step O(θ0 + lr·∇O)")
+    title = f"{summary['env_id']} at {_short(summary['at'])}: one update, lr {summary['lr']:g}"
+    if summary["mean_improvement"] is not None:
+        p = summary["probability_of_decrease"]
+        title += f"\nP(decrease) {p['estimate']:.2f} [{p['lo']:.2f}, {p['hi']:.2f}], CVaR{100 * summary['cvar_level']:g}% " \
+                 f"{summary['cvar_improvement']:.3g}"
+    if summary["nonfinite"]:
+        title += f" ({summary['nonfinite']} non-finite, not drawn)"
+    ax.set(xlabel="objective after one REINFORCE update", ylabel="updates", title=title)
+    ax.legend(fontsize=8)
+    return [save_figure(fig, run.file("update_distribution.png"))]
+
+
 PLOTTERS = {"perturb": plot_perturb, "interpolate": plot_interpolation, "plane": plot_plane, "hessian": plot_hessian,
             "linesearch": plot_linesearch,
-            "trajectory": plot_trajectory_plane}
+            "trajectory": plot_trajectory_plane, "update-distribution": plot_update_distribution}

@@ -1,5 +1,5 @@
-"""Runs of the analyses beyond the paper: the gradient line search (``linesearch``) and the trajectory plane
-(``trajectory``), in the style of ``runs.landscape``: record the configuration (a different one is
+"""Runs of the analyses beyond the paper: the gradient line search (``linesearch``), the trajectory plane
+(``trajectory``) and the distribution of the objective one REINFORCE update away (``update-distribution``), in the style of ``runs.landscape``: record the configuration (a different one is
 refused), evaluate the points resumably through a ``PointStore`` (``executor`` as there), write tables and
 ``summary.json``; figures are drawn afterwards from the saved files by ``plots.landscape``.
 """
@@ -7,6 +7,7 @@ refused), evaluate the points resumably through a ``PointStore`` (``executor`` a
 from __future__ import annotations
 
 import hashlib
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +16,11 @@ from policyscape.errors import InputError
 from policyscape.landscape import linesearch as ls
 from policyscape.landscape import plane as pl
 from policyscape.landscape import trajectory as tr
+from policyscape.landscape import update as up
 from policyscape.objectives.base import DifferentiableObjective, Objective, StochasticObjective, as_theta_batch
 from policyscape.runs.executor import Executor, chunk_evaluator
 from policyscape.runs.landscape import Point, _prepare
+from policyscape.runs.rundir import RunDir
 from policyscape.runs.store import PointStore, evaluate_points
 
 
@@ -172,5 +175,101 @@ def run_trajectory_plane(
                "plane_argmax_uv": [float(u_axis[j[best]]), float(v_axis[i[best]])],
                "end_is_plane_max": bool(path_values[-1] >= Z.max()),
                "u_range": [float(u_axis[0]), float(u_axis[-1])], "v_range": [float(v_axis[0]), float(v_axis[-1])]}
+    run.write_json("summary.json", summary)
+    return summary
+
+
+def run_update_distribution(
+    objective: Objective,
+    at: Point,
+    out: Path | str,
+    env_id: str,
+    variant: dict,
+    lr: float,
+    batch_episodes: int,
+    samples: int,
+    estimator: StochasticObjective | None = None,
+    weighting: str = "standardized",
+    baseline: str = "none",
+    seed: int = 0,
+    cvar_level: float = up.DEFAULT_CVAR_LEVEL,
+    chunk_size: int = 1024,
+    show_progress: bool = True,
+    executor: Executor | None = None,
+) -> dict:
+    """The objective after one REINFORCE update from θ0, over ``samples`` independent batches
+    (``landscape.update``) → summary.
+
+    ``estimator``: the sampled objective whose rollouts give the gradient estimates ĝ_s
+    (``optimize.estimate.reinforce_estimates`` with ``batch_episodes`` episodes each, ``weighting``,
+    ``baseline``, ``seed``); default ``objective`` itself (a sampled objective). On a tabular id pass the exact
+    objective as ``objective`` (O without evaluation noise) and its sampled twin as ``estimator``.
+    O(θ0), every θ_s = θ0 + lr·ĝ_s and, for a differentiable objective, the exact-gradient step
+    θ0 + lr·∇O(θ0) are evaluated as one batch of points through a ``PointStore`` (resumable; ``executor`` as in
+    ``runs.landscape``); a sampled objective evaluates them with its own common random numbers.
+
+    Writes ``gradients.npy`` [S, n], ``updates.csv`` (sample, ‖ĝ_s‖, first order lr·∇O·ĝ_s where known,
+    improvement O(θ_s) − O(θ0), every field of the objective at θ_s) and ``summary.json``.
+    """
+    from policyscape.optimize.estimate import reinforce_estimates
+
+    up.check_update(lr, batch_episodes, samples)
+    estimator = objective if estimator is None else estimator
+    if not isinstance(estimator, StochasticObjective):
+        raise InputError(f"{objective.name}: one REINFORCE update needs rollouts (a sampled objective to estimate the "
+                         "gradient from); pass a Gymnasium id or a tabular id")
+    n = objective.num_params
+    if estimator.num_params != n:
+        raise InputError(f"the estimator has {estimator.num_params} parameters, the objective {n}")
+    theta0 = as_theta_batch(at.theta, n, what="theta (--at)")[0]
+    spec = getattr(estimator, "spec", None)
+    run_config = {"command": "update-distribution", "env_id": env_id, "objective": objective.name,
+                  "variant": variant, "at": at.fingerprint(), "lr": float(lr), "batch_episodes": int(batch_episodes),
+                  "samples": int(samples), "weighting": weighting, "baseline": baseline, "seed": int(seed),
+                  "estimator": {"name": estimator.name, "same_as_objective": estimator is objective,
+                                "sampling": None if spec is None or spec.sampling is None else asdict(spec.sampling)},
+                  "cvar_level": cvar_level, "chunk_size": chunk_size}
+    RunDir(out).check_compatible(run_config)  # before the rollouts: a different run there is refused at once
+    gradients = reinforce_estimates(estimator, theta0, batch_episodes, range(samples), seed=seed,
+                                    weighting=weighting, baseline=baseline)
+    exact_gradient = objective.grad(theta0) if isinstance(objective, DifferentiableObjective) else None
+    run = _prepare(out, run_config)
+    run.write_npy("gradients.npy", gradients)
+    extra = 0 if exact_gradient is None else 1
+
+    def make_thetas(points: np.ndarray) -> np.ndarray:
+        points = np.asarray(points)
+        thetas = up.update_thetas(theta0, gradients, lr, np.minimum(points, samples))
+        if extra:
+            thetas[points == samples + 1] = theta0 + lr * exact_gradient
+        return thetas
+
+    fields = list(objective.fields)
+    store = PointStore(run.file("points/updates.csv"), fields, 1 + samples + extra, chunk_size)
+    values = evaluate_points(store, make_thetas, chunk_evaluator(objective, executor), desc="one update away",
+                             show_progress=show_progress, pad=not isinstance(objective, StochasticObjective),
+                             executor=executor)
+    value0 = float(values["value"][0])
+    after = values["value"][1 : samples + 1]
+    first_order = (lr * gradients @ exact_gradient) if extra else np.full(samples, np.nan)
+    columns = {"sample": np.arange(samples), "gradient_norm": np.linalg.norm(gradients, axis=1),
+               "first_order": first_order, "improvement": after - value0,
+               **{f: values[f][1 : samples + 1] for f in fields}}
+    run.write_csv("updates.csv", list(columns), zip(*columns.values()))
+    summary = {"env_id": env_id, "objective": objective.name, "variant": variant, "at": at.label,
+               "num_params": n, "lr": float(lr), "batch_episodes": int(batch_episodes), "weighting": weighting,
+               "baseline": baseline, "seed": int(seed), "update": "plain SGD ascent: θ_s = θ0 + lr·ĝ_s",
+               "evaluation": "sampled" if isinstance(objective, StochasticObjective) else "exact",
+               "mean_gradient_norm": float(np.linalg.norm(gradients.mean(axis=0))),
+               **up.analyse(after, value0, cvar_level)}
+    if "value_stderr" in values:
+        summary["value_stderr_at_theta0"] = float(values["value_stderr"][0])
+    if extra:
+        step_value = float(values["value"][samples + 1])
+        summary["exact_gradient"] = {
+            "norm": float(np.linalg.norm(exact_gradient)),
+            "step_value": step_value, "step_improvement": step_value - value0,
+            "first_order_mean": float(np.mean(first_order)),
+            "first_order_of_exact_step": float(lr * exact_gradient @ exact_gradient)}
     run.write_json("summary.json", summary)
     return summary
