@@ -33,6 +33,7 @@ RECIPE_MODULES = {
     "mujoco-curvature": "policyscape.recipes.mujoco_curvature",
     "mujoco-local-optima": "policyscape.recipes.mujoco_local_optima",
     "supervised": "policyscape.recipes.supervised",
+    "beyond": "policyscape.recipes.beyond",
 }
 #: What ``policyscape reproduce`` runs when no recipe is named (the README's main job).
 MAIN_JOB = ("toy", "gridworld", "supervised", "mujoco-local-optima")
