@@ -173,8 +173,15 @@ def lanczos(
     block diagonal; later blocks reveal repeated eigenvalues, which one Krylov space cannot);
     without it, ``T`` is truncated to the ``j`` steps done.
 
-    Returns :class:`LanczosResult` ``(alphas [m], betas [m − 1])``.
+    Returns :class:`LanczosResult` ``(alphas [m], betas [m − 1])``; :func:`ritz_pairs` also keeps ``V``.
     """
+    alphas, betas, _ = _lanczos(hvp, n, num_steps, seed, breakdown_tol=breakdown_tol, restart=restart)
+    return LanczosResult(alphas, betas)
+
+
+def _lanczos(hvp: HVP, n: int, num_steps: int, seed, *, breakdown_tol: float = 1e-10,
+             restart: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`lanczos` → ``(alphas [m], betas [m − 1], V [m, n])``, the rows of ``V`` the orthonormal basis."""
     n = _check_positive_int(n, "n")
     num_steps = _check_positive_int(num_steps, "num_steps")
     if not (np.isfinite(breakdown_tol) and breakdown_tol >= 0):
@@ -206,10 +213,10 @@ def lanczos(
             continue
         fresh = _orthonormal_random(rng, basis) if restart else None
         if fresh is None:
-            return LanczosResult(alphas[: j + 1].copy(), betas[:j].copy())
+            return alphas[: j + 1].copy(), betas[:j].copy(), V[: j + 1].copy()
         betas[j] = 0.0
         V[j + 1] = fresh
-    return LanczosResult(alphas, betas)
+    return alphas, betas, V
 
 
 def ritz(result: LanczosResult | tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -224,6 +231,22 @@ def ritz(result: LanczosResult | tuple[np.ndarray, np.ndarray]) -> tuple[np.ndar
     T = np.diag(alphas) + np.diag(betas, 1) + np.diag(betas, -1)
     values, vectors = np.linalg.eigh(T)
     return values, vectors[0] ** 2
+
+
+def ritz_pairs(hvp: HVP, n: int, num_steps: int, seed) -> tuple[np.ndarray, np.ndarray]:
+    """Ritz values [m] ascending and unit Ritz vectors [m, n] (row i belongs to value i) of ``H`` [n, n].
+
+    :func:`lanczos` (with restarts) for ``min(num_steps, n)`` products, then ``T = Y diag(θ) Yᵀ`` and
+    Ritz vectors ``x_i = V y_i``. The values are those of :func:`extreme_eigenvalues` with the same
+    arguments; extreme pairs converge first, and ``‖H x_i − θ_i x_i‖`` (one product) says how well.
+    With ``num_steps >= n`` they are the eigenpairs of ``H`` to rounding.
+    """
+    alphas, betas, V = _lanczos(hvp, n, num_steps, seed, restart=True)
+    m = alphas.shape[0]
+    T = np.diag(alphas) + np.diag(betas, 1) + np.diag(betas, -1)
+    values, Y = np.linalg.eigh(T)
+    vectors = Y.T @ V[:m]
+    return values, vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
 def extreme_eigenvalues(
@@ -498,3 +521,141 @@ def hessian_spectrum(
         },
         "density": {"grid": [float(x) for x in curve.grid], "values": [float(x) for x in curve.density], "sigma": sigma},
     }
+
+
+# ----------------------------------------------------------------------------- eigenvector axes, group blocks
+
+#: ``--axes`` choices of a plane spanned by two Hessian eigenvectors → which eigenpairs (u axis, v axis).
+HESSIAN_AXES = {
+    "hessian": ("largest", "smallest"),         # top and bottom eigenvectors (the default)
+    "hessian-top": ("largest", "second largest"),
+    "hessian-bottom": ("smallest", "second smallest"),
+}
+
+
+def _fix_sign(v: np.ndarray) -> np.ndarray:
+    """An eigenvector's sign is arbitrary; fix it so that its entry of largest magnitude (first such) is positive."""
+    return v if v[int(np.argmax(np.abs(v)))] >= 0 else -v
+
+
+def hessian_axes(
+    objective,
+    theta,
+    axes: str = "hessian",
+    *,
+    dense_limit: int = 2000,
+    num_steps: int = 100,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Two eigenvectors of ``H = ∇²J(θ)`` to span a plane through θ (``plane --axes hessian…``).
+
+    ``axes`` (:data:`HESSIAN_AXES`): ``"hessian"`` the eigenvectors of λ_max (u) and λ_min (v);
+    ``"hessian-top"`` of the two largest; ``"hessian-bottom"`` of the two smallest. On the plane
+    ``θ + u·x_u + v·x_v`` a quadratic J is ``J(θ) + u ∇J·x_u + v ∇J·x_v + ½(λ_u u² + λ_v v²)``.
+
+    ``n <= dense_limit``: the dense autodiff Hessian, symmetrized, ``numpy.linalg.eigh``. Otherwise
+    Lanczos Ritz pairs (:func:`ritz_pairs`, ``num_steps`` products, start vector seeded as
+    :func:`hessian_spectrum` seeds its extremes, so the eigenvalues are the ones ``policyscape hessian``
+    reports). Each vector has unit norm and its entry of largest magnitude positive.
+
+    Returns ``{"axes", "method": "dense" | "lanczos", "which": [u, v] names, "eigenvalues": [λ_u, λ_v],
+    "vectors": [2, n] array, "residuals": [‖H x − λ x‖ for both] (by two extra products)}``.
+    """
+    if axes not in HESSIAN_AXES:
+        raise InputError(f"Hessian axes must be one of {', '.join(HESSIAN_AXES)}, got {axes!r}")
+    if not isinstance(objective, DifferentiableObjective):
+        raise InputError(f"Hessian axes need a differentiable objective (exact tabular, toy or supervised: one with "
+                         f"grad, HVP and Hessian); {getattr(objective, 'name', type(objective).__name__)} is not "
+                         "(sampled objectives are Monte Carlo estimates)")
+    n = int(objective.num_params)
+    if n < 2:
+        raise InputError(f"a plane of two Hessian eigenvectors needs at least 2 parameters, got n = {n}")
+    batch = as_theta_batch(theta, n)
+    if batch.shape[0] != 1:
+        raise InputError(f"theta must be a single parameter vector [n], got shape {np.shape(theta)}")
+    theta = batch[0]
+    dense_limit = _check_positive_int(dense_limit, "dense_limit", minimum=0)
+    num_steps = _check_positive_int(num_steps, "num_steps", minimum=2)
+
+    def hvp(v):
+        return objective.hvp(theta, v)
+
+    if n <= dense_limit:
+        H = _check_square(objective.hessian(theta))
+        values, vectors = np.linalg.eigh(0.5 * (H + H.T))
+        vectors, method = vectors.T, "dense"
+    else:
+        values, vectors = ritz_pairs(hvp, n, num_steps, _child_seed(seed, 0))
+        method = "lanczos"
+        if values.shape[0] < 2:
+            raise InputError(f"Lanczos found fewer than 2 Ritz pairs ({values.shape[0]}); raise num_steps")
+    position = {"largest": -1, "second largest": -2, "smallest": 0, "second smallest": 1}
+    which = HESSIAN_AXES[axes]
+    chosen = [position[w] for w in which]
+    out_vectors = np.stack([_fix_sign(vectors[i]) for i in chosen])
+    out_values = [float(values[i]) for i in chosen]
+    residuals = [float(np.linalg.norm(_apply(hvp, x.copy(), n) - lam * x)) for x, lam in zip(out_vectors, out_values)]
+    return {"axes": axes, "method": method, "which": list(which), "eigenvalues": out_values, "vectors": out_vectors,
+            "residuals": residuals}
+
+
+def block_hvp(hvp: HVP, n: int, indices: np.ndarray) -> HVP:
+    """Products with the diagonal block ``H_gg = P_gᵀ H P_g`` of the coordinates ``indices`` [n_g]:
+    ``u [n_g] ↦ (H · embed(u))[indices]``, ``embed(u)`` zero outside group g (one product of ``H`` each)."""
+    indices = np.asarray(indices, dtype=np.int64)
+
+    def product(u):
+        v = np.zeros(n)
+        v[indices] = u
+        return _apply(hvp, v, n)[indices]
+
+    return product
+
+
+def block_spectra(
+    hvp: HVP,
+    n: int,
+    groups: dict[str, np.ndarray],
+    *,
+    dense_limit: int = 2000,
+    k: int = 5,
+    num_steps: int = 100,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """Spectrum of each diagonal block ``H_gg`` (the Hessian restricted to group g's coordinates).
+
+    ``groups`` maps a name to its indices into θ (e.g. the groups of a policy layout: one per layer's
+    weight and bias). Products of a block come from those of ``H`` (:func:`block_hvp`), so the dense
+    Hessian is never formed: a block of ``n_g <= dense_limit`` coordinates is assembled from ``n_g``
+    products (columns ``H_gg e_j``), symmetrized, and all its eigenvalues taken by ``eigvalsh``; a larger
+    one gets its ``k`` extreme Ritz values from :func:`extreme_eigenvalues` (``num_steps`` products; start
+    vector seeded by ``(seed, group position)``). By Cauchy interlacing, every block's eigenvalues lie in
+    ``[λ_min(H), λ_max(H)]``: the blocks say which group carries the extreme curvature.
+
+    Returns one dict per group, in order: ``{"group", "size", "method", "eigenvalues": [n_g] ascending |
+    None, "smallest": [k], "largest": [k], "trace": tr H_gg | None, "mean_curvature": tr H_gg / n_g | None}``
+    (``mean_curvature`` is the mean of ``dᵀHd`` over random unit d supported on the group).
+    """
+    n = _check_positive_int(n, "n")
+    dense_limit = _check_positive_int(dense_limit, "dense_limit", minimum=0)
+    k = _check_positive_int(k, "k")
+    out = []
+    for position, (name, indices) in enumerate(groups.items()):
+        indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+        if indices.size == 0 or indices.min() < 0 or indices.max() >= n or np.unique(indices).size != indices.size:
+            raise InputError(f"group {name!r} must hold distinct indices in 0 … {n - 1}, got {indices.size} indices")
+        size = int(indices.size)
+        product = block_hvp(hvp, n, indices)
+        if size <= dense_limit:
+            B = np.stack([product(e) for e in np.eye(size)], axis=1)  # column j = H_gg e_j
+            values = np.linalg.eigvalsh(0.5 * (B + B.T))
+            smallest, largest, method = values[:k], values[::-1][:k], "dense"
+            trace, eigenvalues = float(values.sum()), [float(x) for x in values]
+        else:
+            smallest, largest = extreme_eigenvalues(product, size, k=k, num_steps=num_steps,
+                                                    seed=_child_seed(seed, 3 + position))
+            method, trace, eigenvalues = "lanczos", None, None
+        out.append({"group": name, "size": size, "method": method, "eigenvalues": eigenvalues,
+                    "smallest": [float(x) for x in smallest], "largest": [float(x) for x in largest],
+                    "trace": trace, "mean_curvature": None if trace is None else trace / size})
+    return out
