@@ -189,7 +189,8 @@ class Interpolate(SamplingArgs, ExecutionArgs):
 
 @dataclass(frozen=True, kw_only=True)
 class Plane(SamplingArgs, ExecutionArgs):
-    """Objective on a 2-D plane through --at: random directions (--seed) or towards two other points (--to B --to C)."""
+    """Objective on a 2-D plane through --at: random directions (--seed), towards two other points (--to B --to C),
+    or spanned by Hessian eigenvectors at --at (--axes hessian: λ_max and λ_min; differentiable objectives only)."""
 
     at: str
     """Centre θ0 (same formats as evaluate --at)."""
@@ -202,10 +203,17 @@ class Plane(SamplingArgs, ExecutionArgs):
     normalization: str = "auto"
     """Random directions: 'unit' (unit Gaussian), 'filter' (filter-normalized, Li et al. 2018), or 'auto' (filter for
     multi-layer policies, e.g. agents, unit otherwise)."""
+    axes: Literal["random", "hessian", "hessian-top", "hessian-bottom"] = "random"
+    """'random': random directions (or --to B --to C); 'hessian': the unit eigenvectors of the largest (u) and smallest
+    (v) Hessian eigenvalue at --at; 'hessian-top' / 'hessian-bottom': of the two largest / two smallest. Exact, toy
+    and supervised objectives only (sampled ones have no Hessian); the eigenvalues label the axes."""
+    dense_limit: int | None = None
+    """--axes hessian*: dense eigendecomposition up to this many parameters (default 2000), Lanczos Ritz vectors
+    (100 Hessian-vector products, start vector from --seed) above."""
     grid: int = 41
     """Grid points per axis."""
     span: tuple[float, float] | None = None
-    """Grid range lo hi for both axes (default −1 1 for random directions, −0.5 1.5 towards points)."""
+    """Grid range lo hi for both axes (default −1 1 for random directions and Hessian axes, −0.5 1.5 towards points)."""
     entropy: float = 0.0
     """Entropy weight τ (tabular only)."""
     mix: float = 0.0
@@ -885,6 +893,7 @@ def cmd_plane(args: Plane) -> None:
     center, env_id, objective, variant = _start(args, args.entropy, args.mix, args.seed)
     towards = [_end_point(t, env_id, objective, args) for t in args.to]
     normalization = _normalization(args.normalization, objective)
+    _check_plane_axes(args, objective)
     executor = _executor(args, objective)
     if args.dry_run:
         chunk_size = 1024  # run_plane's
@@ -894,10 +903,39 @@ def cmd_plane(args: Plane) -> None:
     with executor:
         summary = run_plane(objective, center, args.out, env_id, variant, towards=towards, grid=args.grid,
                             span=args.span, seed=args.seed, normalization=normalization,
-                            show_progress=args.progress, executor=executor)
+                            show_progress=args.progress, executor=executor, axes=args.axes,
+                            dense_limit=2000 if args.dense_limit is None else args.dense_limit)
     plot_plane(args.out)
+    if args.axes != "random":
+        a = summary["axes"]
+        print(f"axes ({a['method']}): u = {a['which'][0]} eigenvector, λ = {a['eigenvalues'][0]:.6g}; v = "
+              f"{a['which'][1]} eigenvector, λ = {a['eigenvalues'][1]:.6g} (residuals ‖Hx − λx‖ "
+              f"{a['residuals'][0]:.2g}, {a['residuals'][1]:.2g})")
     print(f"value at θ0 {summary['value_at_theta0']:.6g}; max {summary['max']:.6g} at (u, v) = {summary['argmax_uv']}")
     print(f"results: {args.out}")
+
+
+def _check_plane_axes(args: Plane, objective) -> None:
+    """Flags that contradict ``--axes`` are refused (before anything is written, dry runs included)."""
+    if args.axes == "random":
+        if args.dense_limit is not None:
+            raise InputError(f"--dense-limit applies to --axes hessian, hessian-top or hessian-bottom, not to random "
+                             f"directions (got --dense-limit {args.dense_limit})")
+        return
+    from policyscape.objectives.base import DifferentiableObjective
+
+    if args.to:
+        raise InputError(f"--axes {args.axes} spans the plane by Hessian eigenvectors; --to B --to C spans it towards "
+                         "points: give one or the other")
+    if args.normalization != "auto":
+        raise InputError(f"--normalization {args.normalization} applies to random directions; --axes {args.axes} uses "
+                         "unit Hessian eigenvectors: drop --normalization")
+    if not isinstance(objective, DifferentiableObjective):
+        raise InputError(f"--axes {args.axes} needs Hessian eigenvectors, i.e. a differentiable objective (exact "
+                         f"tabular, toy or supervised); {objective.name} is sampled (Monte Carlo) and has none: use "
+                         "--axes random")
+    if args.dense_limit is not None and args.dense_limit < 0:
+        raise InputError(f"--dense-limit must be >= 0 (0: always Lanczos), got {args.dense_limit}")
 
 
 def cmd_perturb(args: Perturb) -> None:

@@ -99,6 +99,12 @@ def plot_plane(path: Path | str) -> list[Path]:
     G = summary["grid"]
     U, V, Z = (table[k].reshape(G, G) for k in ("u", "v", "value"))
     Z = np.ma.masked_invalid(Z)  # NaN/inf points are left blank
+    xlabel, ylabel, kind = "u (d1)", "v (d2)", ""
+    axes = summary.get("axes") or {}
+    if axes.get("axes", "random") != "random":  # Hessian eigenvectors: label each axis with its eigenvalue
+        (wu, wv), (lu, lv) = axes["which"], axes["eigenvalues"]
+        xlabel, ylabel = (f"{w} Hessian eigenvector (λ = {lam:.4g})" for w, lam in ((wu, lu), (wv, lv)))
+        kind = f", Hessian axes ({axes['method']})"
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 5))
     im = ax1.pcolormesh(U, V, Z, shading="auto", cmap="viridis")
     fig.colorbar(im, ax=ax1, label="objective")
@@ -110,9 +116,9 @@ def plot_plane(path: Path | str) -> list[Path]:
             ax.plot([1, 0], [0, 1], "wo", mec="k")
             for (x, y), lab in zip([(1, 0), (0, 1)], summary["towards"]):
                 ax.annotate(_short(lab), (x, y), fontsize=7)
-        ax.set(xlabel="u (d1)", ylabel="v (d2)")
+        ax.set(xlabel=xlabel, ylabel=ylabel)
         ax.set_aspect("equal")
-    ax1.set_title(f"{summary['env_id']}: plane through {_short(summary['at'])}", fontsize=9)
+    ax1.set_title(f"{summary['env_id']}: plane through {_short(summary['at'])}" + kind, fontsize=9)
     ax2.set_title("contours")
     ax1.legend(fontsize=7)
     return [save_figure(fig, run.file("plane.png"))]

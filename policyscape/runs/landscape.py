@@ -283,12 +283,40 @@ def run_plane(
     chunk_size: int = 1024,
     show_progress: bool = True,
     executor: Executor | None = None,
+    axes: str = "random",
+    dense_limit: int = 2000,
 ) -> dict:
     """Objective values on a grid × grid plane through ``at`` (see landscape.plane); ``executor`` as in
-    :func:`run_perturb`."""
+    :func:`run_perturb`.
+
+    ``axes``: ``"random"`` (random directions from ``seed`` and ``normalization``, or towards two points), or
+    two Hessian eigenvectors at θ0 (``landscape.hessian.hessian_axes``): ``"hessian"`` (λ_max on u, λ_min on
+    v), ``"hessian-top"`` (the two largest), ``"hessian-bottom"`` (the two smallest) — dense for
+    n <= ``dense_limit``, Lanczos Ritz vectors (seeded by ``seed``) above; only for a differentiable objective.
+    Their eigenvalues go to ``axes.json`` and ``summary.json`` (``"axes"``), the vectors to ``directions.npy``;
+    a resumed run reads both back instead of recomputing them.
+    """
     evaluate = chunk_evaluator(objective, executor)
     theta0 = as_theta_batch(at.theta, objective.num_params, what="theta (--at)")[0]
-    if towards:
+    axes_info = None
+    if axes != "random":
+        from policyscape.landscape.hessian import HESSIAN_AXES
+
+        if axes not in HESSIAN_AXES:
+            raise InputError(f"axes must be 'random' or one of {', '.join(HESSIAN_AXES)}, got {axes!r}")
+        if towards:
+            raise InputError(f"a plane towards other points (--to) has its own axes; --axes {axes} spans the plane "
+                             "by Hessian eigenvectors instead: give one or the other")
+        if not isinstance(objective, DifferentiableObjective):
+            raise InputError(f"--axes {axes} needs Hessian eigenvectors, i.e. a differentiable objective (exact "
+                             f"tabular, toy or supervised); {objective.name} is sampled (Monte Carlo) and has none: "
+                             "use --axes random")
+        if isinstance(dense_limit, bool) or not isinstance(dense_limit, (int, np.integer)) or dense_limit < 0:
+            raise InputError(f"dense limit must be an integer >= 0 (0: always Lanczos), got {dense_limit!r}")
+        lo, hi = span or (-1.0, 1.0)
+        direction_source = {"axes": axes, "dense_limit": int(dense_limit), "seed": seed}
+        d1 = d2 = None  # computed below, once the grid and θ0 are checked
+    elif towards:
         if len(towards) != 2:
             raise InputError(f"a plane towards other parameters needs exactly two --to values, got {len(towards)}")
         d1, d2 = (as_theta_batch(t.theta, objective.num_params, what=f"theta ({t.label})")[0] - theta0 for t in towards)
@@ -312,8 +340,12 @@ def run_plane(
     run_config = {"command": "plane", "env_id": env_id, "objective": objective.name, "variant": variant,
                   "at": at.fingerprint(), "directions": direction_source, "grid": grid, "span": [lo, hi],
                   "chunk_size": chunk_size}
+    if axes != "random":
+        axes_info, (d1, d2) = _hessian_axes(objective, theta0, axes, dense_limit, seed, out, run_config)
     run = _prepare(out, run_config)
     run.write_npy("directions.npy", np.stack([d1, d2]))
+    if axes_info is not None:
+        run.write_json("axes.json", axes_info)
     fields = list(objective.fields)
     store = PointStore(run.file("points/plane.csv"), fields, grid * grid, chunk_size)
     values = evaluate_points(store, lambda p: pl.plane_thetas(theta0, d1, d2, axis, p), evaluate,
@@ -330,9 +362,28 @@ def run_plane(
                "argmax_uv": [float(axis[np.unravel_index(np.nanargmax(V), V.shape)[1]]),
                              float(axis[np.unravel_index(np.nanargmax(V), V.shape)[0]])] if np.isfinite(V).any() else None,
                "nonfinite_points": int(np.isnan(V).sum()),
-               "towards": [t.label for t in towards] if towards else None, "value_meaning": _value_meaning(objective)}
+               "towards": [t.label for t in towards] if towards else None, "value_meaning": _value_meaning(objective),
+               "axes": axes_info if axes_info is not None else {"axes": "random"}}
     run.write_json("summary.json", summary)
     return summary
+
+
+def _hessian_axes(objective: DifferentiableObjective, theta0: np.ndarray, axes: str, dense_limit: int, seed: int,
+                  out: Path | str, run_config: dict) -> tuple[dict, np.ndarray]:
+    """(eigenpair summary, vectors [2, n]) of a Hessian-axes plane: read back from a run of the same configuration
+    being resumed (``axes.json``, ``directions.npy``), else computed (before anything is written)."""
+    from policyscape.landscape.hessian import hessian_axes
+
+    run = RunDir(out)
+    run.check_compatible(run_config)  # a different run there is refused before the eigendecomposition
+    if run.read_config() is not None and run.file("axes.json").exists() and run.file("directions.npy").exists():
+        vectors = check_directions(read_npy(run.file("directions.npy"), "direction file"), objective.num_params,
+                                   f"the run's {str(run.file('directions.npy'))!r}")
+        if vectors.shape[0] == 2:
+            return run.read_json("axes.json"), vectors
+    result = hessian_axes(objective, theta0, axes, dense_limit=dense_limit, seed=seed)
+    vectors = result.pop("vectors")
+    return result, vectors
 
 
 def run_hessian(
