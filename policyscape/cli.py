@@ -267,7 +267,9 @@ class Perturb(SamplingArgs, ExecutionArgs):
 
 @dataclass(frozen=True)
 class Hessian:
-    """Hessian spectrum at --at (dense for n <= --dense-limit, else Lanczos), beside random-direction curvatures."""
+    """Hessian spectrum at --at (dense for n <= --dense-limit, else Lanczos), beside random-direction curvatures; for a
+    policy with several parameter groups (weights and biases of each layer), also the spectrum of each group's
+    diagonal block H_gg (per_group_spectrum.csv, per_group_eigenvalues.csv, per_group_spectrum.png)."""
 
     at: str
     """θ0 (same formats as evaluate --at)."""
@@ -282,7 +284,7 @@ class Hessian:
     seed: int = 0
     """Seed of the directions and of the Lanczos start vectors."""
     dense_limit: int = 2000
-    """All eigenvalues (dense) up to this many parameters; Lanczos extremes above."""
+    """All eigenvalues (dense) up to this many parameters; Lanczos extremes above (also per group block)."""
     out: Path = Path("runs/hessian")
     """Run directory."""
 
@@ -1026,6 +1028,14 @@ def cmd_hessian(args: Hessian) -> None:
     print(f"n = {s['n']} ({s['method']}): λ_min {s['smallest'][0]:.6g}, λ_max {s['largest'][0]:.6g}, "
           f"tr(H)/n {s['random_curvature']['mean']:.6g}; random dᵀHd mean {s['random_direction_curvature']['mean']:.6g} "
           f"± {s['random_direction_curvature']['std']:.3g}")
+    if s.get("per_group"):
+        print("per parameter group (diagonal block H_gg):")
+        for g in s["per_group"]["groups"]:
+            mean = "" if g["mean_curvature"] is None else f", tr/n_g {g['mean_curvature']:.6g}"
+            print(f"  {g['group']:>16} ({g['size']:>5}, {g['method']}): λ_min {g['smallest'][0]:.6g}, "
+                  f"λ_max {g['largest'][0]:.6g}{mean}")
+        print(f"  largest block eigenvalue in {s['per_group']['largest_in']}, smallest in "
+              f"{s['per_group']['smallest_in']}")
     print(f"results: {args.out}")
 
 

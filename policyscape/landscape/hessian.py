@@ -612,6 +612,21 @@ def block_hvp(hvp: HVP, n: int, indices: np.ndarray) -> HVP:
     return product
 
 
+def check_groups(groups: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
+    """Validate named groups of coordinates: each a non-empty set of distinct indices in ``0 … n − 1`` → int arrays."""
+    if not groups:
+        raise InputError("expected at least one parameter group")
+    out = {}
+    for name, indices in groups.items():
+        indices = np.asarray(indices).reshape(-1)
+        if (indices.size == 0 or not np.issubdtype(indices.dtype, np.integer) or indices.min() < 0
+                or indices.max() >= n or np.unique(indices).size != indices.size):
+            raise InputError(f"parameter group {name!r} must hold distinct integer indices in 0 … {n - 1}, got "
+                             f"{indices.size} values of dtype {indices.dtype}")
+        out[str(name)] = indices.astype(np.int64)
+    return out
+
+
 def block_spectra(
     hvp: HVP,
     n: int,
@@ -639,11 +654,9 @@ def block_spectra(
     n = _check_positive_int(n, "n")
     dense_limit = _check_positive_int(dense_limit, "dense_limit", minimum=0)
     k = _check_positive_int(k, "k")
+    groups = check_groups(groups, n)
     out = []
     for position, (name, indices) in enumerate(groups.items()):
-        indices = np.asarray(indices, dtype=np.int64).reshape(-1)
-        if indices.size == 0 or indices.min() < 0 or indices.max() >= n or np.unique(indices).size != indices.size:
-            raise InputError(f"group {name!r} must hold distinct indices in 0 … {n - 1}, got {indices.size} indices")
         size = int(indices.size)
         product = block_hvp(hvp, n, indices)
         if size <= dense_limit:

@@ -144,7 +144,51 @@ def plot_hessian(path: Path | str) -> list[Path]:
     ax2.axvline(summary["largest"][0], color="tab:red", ls=":")
     ax2.set(xlabel="curvature", title="random directions see tr(H)/n, not the eigenvalues")
     ax2.legend(fontsize=8)
-    return [save_figure(fig, run.file("hessian.png"))]
+    paths = [save_figure(fig, run.file("hessian.png"))]
+    if run.file("per_group_spectrum.csv").exists():
+        paths.append(plot_per_group_spectrum(run, summary))
+    return paths
+
+
+def plot_per_group_spectrum(run: SavedRun, summary: dict) -> Path:
+    """One row per parameter group: the eigenvalues of its diagonal block H_gg (every one where the block was
+    assembled densely, its extremes otherwise) against λ_min and λ_max of the whole Hessian; beside it, each
+    block's extreme eigenvalues and mean curvature tr(H_gg)/n_g as bars."""
+    table = run.read_csv("per_group_spectrum.csv")
+    eig = run.read_csv("per_group_eigenvalues.csv")
+    names = [str(g) for g in table["group"]]
+    y = np.arange(len(names))[::-1]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 0.6 * len(names) + 2.5))
+    lo, hi = summary["smallest"][0], summary["largest"][0]
+    for row, name in zip(y, names):
+        values = eig["eigenvalue"][eig["group"] == name] if len(eig.get("group", [])) else np.zeros(0)
+        k = names.index(name)
+        if values.size == 0:  # Lanczos block: its extremes only
+            values = np.array([table["lambda_min"][k], table["lambda_max"][k]])
+        ax1.plot(values, np.full(values.shape, row), "|", ms=12, color="tab:blue", alpha=0.6)
+        ax1.plot([table["lambda_min"][k], table["lambda_max"][k]], [row, row], color="tab:blue", lw=0.8)
+    for value, label in ((lo, "λ_min, λ_max of H"), (hi, None)):
+        ax1.axvline(value, color="tab:red", ls=":", label=label)
+    ax1.axvline(0, color="k", lw=0.5)
+    linthresh = max(1e-12, 1e-2 * max(abs(lo), abs(hi)))
+    ax1.set_xscale("symlog", linthresh=linthresh)
+    ax1.set_xlim(min(lo, 0.0) - 0.6 * abs(lo) - linthresh, max(hi, 0.0) + 0.6 * abs(hi) + linthresh)
+    ax1.set_ylim(-0.6, len(names) - 0.4)
+    ax1.set_yticks(y, [f"{n} ({int(s)})" for n, s in zip(names, table["size"])])
+    ax1.set(xlabel="eigenvalue of the block H_gg", title="per-group Hessian spectra (block of each group)")
+    ax1.legend(fontsize=8)
+    h = 0.27
+    ax2.barh(y + h, table["lambda_max"], height=h, color="tab:green", label="λ_max(H_gg)")
+    ax2.barh(y, np.nan_to_num(table["mean_curvature"]), height=h, color="tab:gray", label="tr(H_gg)/n_g")
+    ax2.barh(y - h, table["lambda_min"], height=h, color="tab:purple", label="λ_min(H_gg)")
+    ax2.axvline(0, color="k", lw=0.5)
+    ax2.set_xscale("symlog", linthresh=linthresh)
+    ax2.set_yticks(y, names)
+    per = summary.get("per_group") or {}
+    ax2.set(xlabel="curvature", title=f"largest in {per.get('largest_in')}, smallest in {per.get('smallest_in')}")
+    ax2.legend(fontsize=8)
+    fig.suptitle(f"{summary['env_id']} at {_short(summary['at'])}", fontsize=10)
+    return save_figure(fig, run.file("per_group_spectrum.png"))
 
 
 def plot_linesearch(path: Path | str) -> list[Path]:

@@ -386,12 +386,30 @@ def _hessian_axes(objective: DifferentiableObjective, theta0: np.ndarray, axes: 
     return result, vectors
 
 
+def layout_groups(objective: Objective) -> dict[str, np.ndarray] | None:
+    """The named parameter groups of the objective's policy layout (``{name: indices into θ}``: each layer's
+    weight and bias, log σ, …) when it has two or more and covers all of θ; else None (toy, supervised)."""
+    if isinstance(objective, PolicyObjective):
+        layout = objective.policy.layout
+        if len(layout.groups) >= 2 and layout.size == objective.num_params:
+            return {g.name: layout.indices(g.name).ravel() for g in layout.groups}
+    return None
+
+
 def run_hessian(
     objective: Objective, at: Point, out: Path | str, env_id: str, variant: dict, directions: int = 1000,
-    seed: int = 0, dense_limit: int = 2000,
+    seed: int = 0, dense_limit: int = 2000, groups: dict[str, np.ndarray] | None = None,
 ) -> dict:
-    """Hessian spectrum at ``at`` beside the random-direction curvature distribution."""
-    from policyscape.landscape.hessian import hessian_spectrum, random_direction_curvatures
+    """Hessian spectrum at ``at`` beside the random-direction curvature distribution, and the spectrum of each
+    diagonal block ``H_gg`` of a parameter group (``landscape.hessian.block_spectra``).
+
+    ``groups``: ``{name: indices into θ}``; default :func:`layout_groups` (a policy layout of two or more groups;
+    none for toy and supervised objectives: no per-group spectra). Writes ``random_curvatures.csv``,
+    ``summary.json`` (``"per_group"``: size, method, extremes, trace per group, and which group holds the largest
+    and the smallest block eigenvalue) and, with groups, ``per_group_spectrum.csv`` (one row per group) and
+    ``per_group_eigenvalues.csv`` (every eigenvalue of each block assembled densely).
+    """
+    from policyscape.landscape.hessian import block_spectra, check_groups, hessian_spectrum, random_direction_curvatures
 
     theta0 = as_theta_batch(at.theta, objective.num_params, what="theta (--at)")[0]
     if not isinstance(objective, DifferentiableObjective):
@@ -400,19 +418,40 @@ def run_hessian(
         raise InputError(f"number of directions must be an integer >= 1, got {directions!r}")
     if isinstance(dense_limit, bool) or not isinstance(dense_limit, (int, np.integer)) or dense_limit < 0:
         raise InputError(f"dense limit must be an integer >= 0 (0: always Lanczos), got {dense_limit!r}")
+    groups = layout_groups(objective) if groups is None else check_groups(groups, objective.num_params)
     value_at(objective, theta0)  # a non-finite O(θ0) is refused before anything is written
     run_config = {"command": "hessian", "env_id": env_id, "objective": objective.name, "variant": variant,
                   "at": at.fingerprint(), "directions": directions, "seed": seed, "dense_limit": dense_limit}
     run = _prepare(out, run_config)
+
+    def hvp(v):
+        return objective.hvp(theta0, v)
+
     spectrum = hessian_spectrum(objective, theta0, dense_limit=dense_limit, seed=seed)
     d = gaussian_directions(objective.num_params, directions, seed)
-    curvatures = random_direction_curvatures(lambda v: objective.hvp(theta0, v), d)
+    curvatures = random_direction_curvatures(hvp, d)
     run.write_csv("random_curvatures.csv", ["direction", "curvature"], zip(range(directions), curvatures))
+    per_group = None
+    if groups:
+        blocks = block_spectra(hvp, objective.num_params, groups, dense_limit=dense_limit, seed=seed)
+        run.write_csv("per_group_spectrum.csv",
+                      ["group", "size", "method", "lambda_min", "lambda_max", "trace", "mean_curvature"],
+                      [(b["group"], b["size"], b["method"], b["smallest"][0], b["largest"][0],
+                        np.nan if b["trace"] is None else b["trace"],
+                        np.nan if b["mean_curvature"] is None else b["mean_curvature"]) for b in blocks])
+        run.write_csv("per_group_eigenvalues.csv", ["group", "index", "eigenvalue"],
+                      [(b["group"], i, lam) for b in blocks for i, lam in enumerate(b["eigenvalues"] or [])])
+        per_group = {
+            "groups": [{key: value for key, value in b.items() if key != "eigenvalues"} for b in blocks],
+            "largest_in": max(blocks, key=lambda b: b["largest"][0])["group"],
+            "smallest_in": min(blocks, key=lambda b: b["smallest"][0])["group"],
+        }
     summary = {"env_id": env_id, "objective": objective.name, "variant": variant, "at": at.label,
                "num_params": objective.num_params, **spectrum,
                "random_direction_curvature": {"mean": float(curvatures.mean()), "std": float(curvatures.std()),
                                               "min": float(curvatures.min()), "max": float(curvatures.max()),
-                                              "directions": directions, "seed": seed}}
+                                              "directions": directions, "seed": seed},
+               "per_group": per_group}
     run.write_json("summary.json", summary)
     return summary
 
