@@ -20,6 +20,7 @@ flags; JAX, optax and the objective are imported by :func:`train_exact`.
 
 from __future__ import annotations
 
+import collections
 import functools
 import math
 from dataclasses import asdict, dataclass
@@ -52,6 +53,8 @@ OPTIMIZERS: dict[str, Callable[[float], "optax.GradientTransformation"]] = {
     name: _optax(name) for name in ("sgd", "adam", "rmsprop")
 }
 CURVE_NAMES = ("return", "value", "entropy", "mean_entropy", "tau")
+#: Segments queued for JAX ahead of the one whose results the host reads (they run while it reads).
+SEGMENTS_AHEAD = 8
 
 
 @dataclass(frozen=True)
@@ -182,14 +185,14 @@ def train_exact(
     schedule. Runs in float64 whatever JAX's global setting.
 
     The compiled segments run in JAX's own threads while this one waits, so the callbacks
-    get that time for host work: each segment is dispatched before the previous one's
+    get that time for host work: every segment is dispatched before the first one's
     results are read, and
 
     - ``progress(n)`` is called after every segment with the number of updates done;
     - ``on_segment(start, curves)`` with the curves of updates ``start … start + L − 1``
       (``curves[k]`` is ``[L, K]``, rows of :attr:`ExactTrainResult.curves`) while the next
       segment computes (the last row, after the last update, is in the result only);
-    - ``while_computing()`` once, from this thread, right after the first segment is dispatched.
+    - ``while_computing()`` once, from this thread, right after the segments are dispatched.
 
     ``on_checkpoint(state)`` gets the loop's :class:`~policyscape.optimize.state.TrainState` after every
     segment but the last; ``resume`` goes on from such a state and ends with exactly the θ and curves of
@@ -203,7 +206,7 @@ def train_exact(
 
 
 def _train(objective, config, progress, on_segment, while_computing, resume=None, on_checkpoint=None) -> ExactTrainResult:
-    import jax.numpy as jnp
+    import jax
 
     segment = _segment_fn()
     objective = objective.with_variant(entropy=config.entropy, mix=config.mix)
@@ -223,30 +226,45 @@ def _train(objective, config, progress, on_segment, while_computing, resume=None
 
     checkpoints = {0: init}
     pieces: list[dict[str, np.ndarray]] = []
-    params, opt_state = jnp.asarray(init), optimizer.init(jnp.asarray(init))
+    params = jax.device_put(init)  # a copy to the device, nothing to compile (jnp.asarray compiles one)
+    opt_state = optimizer.init(params)
     if resume is not None:  # go on from the state saved after update ``resume.update`` (a segment's end)
-        params, opt_state = jnp.asarray(resume.params), restore_opt_state(opt_state, resume.opt_leaves)
+        params, opt_state = jax.device_put(resume.params), restore_opt_state(opt_state, resume.opt_leaves)
         checkpoints = {u: np.array(v) for u, v in resume.checkpoints.items()}
         pieces.append({k: np.array(resume.curves[k]) for k in CURVE_NAMES if k != "tau"})
         starts, ends = zip(*[(a, b) for a, b in zip(starts, ends) if a >= resume.update])
         if progress is not None and resume.update:
             progress(resume.update)
-    running = dispatch(starts[0], ends[0], params, opt_state)
+    # Segments are queued up to SEGMENTS_AHEAD ahead of the one being read (each takes the previous one's
+    # outputs, not yet computed): JAX runs them back to back in its own threads whatever the host does
+    # meanwhile (while_computing, reading and formatting the results of the segments before).
+    segments = list(zip(starts, ends))
+    running = collections.deque()  # dispatched, not yet read
+    done = 0  # segments read
+
+    def queue_until(count: int) -> None:
+        nonlocal params, opt_state
+        while len(running) < count and len(running) + done < len(segments):
+            start, end = segments[len(running) + done]
+            params, opt_state, metrics, final = dispatch(start, end, params, opt_state)
+            running.append((params, opt_state, metrics, final))
+
+    queue_until(SEGMENTS_AHEAD)
     if while_computing is not None:
         while_computing()
-    for s, (start, end) in enumerate(zip(starts, ends)):
-        params, opt_state, metrics, final = running
-        if s + 1 < len(starts):  # queued behind this segment: it runs while the host reads this one
-            running = dispatch(starts[s + 1], ends[s + 1], params, opt_state)
+    for start, end in segments:
+        queue_until(SEGMENTS_AHEAD)
+        seg_params, seg_opt_state, metrics, final = running.popleft()
+        done += 1
         piece = {k: np.asarray(v)[: end - start] for k, v in metrics.items()}
-        checkpoints[end] = np.asarray(params)
+        checkpoints[end] = np.asarray(seg_params)
         pieces.append(piece)
         if progress is not None:
             progress(end - start)
         if on_segment is not None:
             on_segment(start, {**piece, "tau": np.broadcast_to(taus[start:end, None], piece["return"].shape)})
         if on_checkpoint is not None and end < config.updates:
-            on_checkpoint(TrainState(end, checkpoints[end], opt_leaves(opt_state),
+            on_checkpoint(TrainState(end, checkpoints[end], opt_leaves(seg_opt_state),
                                      {k: np.concatenate([p[k] for p in pieces]) for k in pieces[0]}, dict(checkpoints)))
 
     pieces.append({k: np.asarray(v)[None] for k, v in final.items()})
