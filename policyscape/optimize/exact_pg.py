@@ -185,8 +185,8 @@ def train_exact(
     schedule. Runs in float64 whatever JAX's global setting.
 
     The compiled segments run in JAX's own threads while this one waits, so the callbacks
-    get that time for host work: every segment is dispatched before the first one's
-    results are read, and
+    get that time for host work: segments are dispatched up to :data:`SEGMENTS_AHEAD` ahead of
+    the one whose results are read (all of them for up to that many), and
 
     - ``progress(n)`` is called after every segment with the number of updates done;
     - ``on_segment(start, curves)`` with the curves of updates ``start … start + L − 1``
