@@ -61,7 +61,10 @@ def _typed(text: str, like, what: str):
     """``text`` as the type of ``like`` (a tuple: comma-separated, each like its first element)."""
     if isinstance(like, tuple):
         element = like[0] if like else 0.0
-        return tuple(_typed(t.strip(), element, what) for t in text.split(",") if t.strip())
+        items = tuple(_typed(t.strip(), element, what) for t in text.split(",") if t.strip())
+        if not items:
+            raise InputError(f"--set {what}: expected a comma-separated list of at least one value, got {text!r}")
+        return items
     kind = type(like)
     try:
         if kind is bool:
@@ -72,7 +75,8 @@ def _typed(text: str, like, what: str):
             return None if text.lower() == "none" else int(text) if text.lstrip("-").isdigit() else float(text)
         return kind(text)
     except ValueError:
-        raise InputError(f"--set {what}: expected a {kind.__name__}" + (" list" if isinstance(like, tuple) else "")
+        name = {int: "an integer", float: "a number", bool: "true or false"}.get(kind, "a number or None")
+        raise InputError(f"--set {what}: expected {name}" + (" per list item" if isinstance(like, tuple) else "")
                          + f", got {text!r}") from None
 
 
