@@ -1039,6 +1039,10 @@ def cmd_hessian(args: Hessian) -> None:
     print(f"results: {args.out}")
 
 
+def _step(eta) -> str:
+    return "none" if eta is None else f"{eta:.4g}"
+
+
 def cmd_linesearch(args: Linesearch) -> None:
     import numpy as np
 
@@ -1067,13 +1071,17 @@ def cmd_linesearch(args: Linesearch) -> None:
                            show_progress=args.progress, executor=executor)
     plot_linesearch(args.out)
     print(f"O(θ0) {s['value_at_theta0']:.6g}; best η {s['best_step']:.4g}: {s['best_value']:.6g} "
-          f"(improvement {s['best_improvement']:.4g}); largest improving η {s['largest_improving_step']}; "
-          f"worse from η {s['overshoot_step']}")
+          f"(improvement {s['best_improvement']:.4g}); largest improving η {_step(s['largest_improving_step'])}; "
+          + (f"worse from η {s['overshoot_step']:.4g}" if s["overshoot_step"] is not None
+             else "no step of the grid is worse than θ0"))
     if "reinforce_estimate" in s:
         e = s["reinforce_estimate"]
         print(f"REINFORCE estimate from {e['episodes']} episodes: ‖ĝ‖ {e['norm']:.4g}, ‖standard error‖ {e['stderr_norm']:.4g}")
     if s.get("first_order"):
-        print(f"first order within {s['first_order']['tolerance']:.0%} up to η {s['first_order']['valid_up_to_step']}")
+        fo = s["first_order"]
+        print(f"first order within {fo['tolerance']:.0%} up to η {fo['valid_up_to_step']:.4g}"
+              if fo["valid_up_to_step"] is not None else
+              f"first order not within {fo['tolerance']:.0%} at any step η > 0 of this grid (try smaller steps)")
     for c in s["cliffs"]:
         print(f"cliff between η {c['step_before']:.4g} and {c['step_after']:.4g}: falls {c['drop']:.4g} "
               f"(noise {c['noise']:.2g})")

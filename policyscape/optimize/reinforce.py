@@ -53,6 +53,7 @@ from policyscape.errors import InputError
 from policyscape.optimize.exact_pg import OPTIMIZERS
 from policyscape.optimize.state import TrainState, opt_leaves, restore_opt_state
 from policyscape.policies.continuous import POLICY_KINDS, LinearGaussianLearnedStd, LinearSoftmax, make_policy
+from policyscape.policies.agent import AgentPolicy
 
 BASELINES = ("none", "mean")
 CURVE_NAMES = ("update", "env_steps", "return", "return_stderr", "deterministic_return",
@@ -132,9 +133,11 @@ def _check_sigma_for(policy, sigma):
     if isinstance(policy, LinearSoftmax):
         return None
     if sigma is None:
-        if isinstance(policy, LinearGaussianLearnedStd):
+        if isinstance(policy, LinearGaussianLearnedStd) or (isinstance(policy, AgentPolicy)
+                                                            and policy.has_own_distribution):
             return None
-        raise InputError(f"sigma (> 0) is required for {type(policy).__name__}, got None")
+        raise InputError(f"sigma (> 0) is required for {type(policy).__name__} (it has no action distribution of its "
+                         "own here), got None: pass --sigma X")
     sigma = float(sigma)
     if not (math.isfinite(sigma) and sigma > 0):
         raise InputError(f"sigma must be a finite number > 0 for REINFORCE (log-probabilities), got {sigma!r}")

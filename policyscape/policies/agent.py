@@ -329,6 +329,11 @@ class AgentPolicy:
             return xp.full(obs.shape[:-1], -math.inf)
         return xp.sum(self.log_std(thetas, obs, xp) + _HALF_LOG_2PIE, axis=-1)
 
+    @property
+    def has_own_distribution(self) -> bool:
+        """Whether the agent's own Gaussian gives log-probabilities without a σ (sigma_mode="own", a log σ head)."""
+        return self.head in ("parameter", "layer")
+
     def describe(self) -> str:
         source = self.spec.obs_norm.source if self.normalized else ""
         norm = (f"observations normalized (frozen statistics{' from ' + source if source else ''})"

@@ -388,3 +388,29 @@ def test_obs_norm_without_an_agent_and_an_agent_where_theta_is_expected_exit_2(a
     assert rc == 2 and "--obs-norm applies to agent files" in err
     rc, _, err = run_cli(capsys, "hessian", "--at", paths["ppo"], "--env", "Hopper-v5", "--out", tmp_path / "h")
     assert rc == 2 and "is an agent file" in err
+
+
+def test_reinforce_gradient_of_an_agents_own_distribution_equals_finite_differences(agents, tmp_path):
+    """REINFORCE on a loaded agent's own distribution (PPO: learned log σ vector; SAC: log σ layer, tanh squashing
+    and rescaling): JAX autodiff of the surrogate (1/N) Σ w·log π equals central differences of the numpy
+    log_prob (float64, step 1e-6), so update-distribution and linesearch can use the agent's own σ."""
+    from policyscape.optimize.reinforce import reinforce_gradient
+
+    paths, _, _ = agents
+    r = np.random.default_rng(3)
+    N, T = 3, 5
+    for name in ("ppo", "sac"):
+        policy = AgentPolicy(load_agent(paths[name]), "own")
+        theta = policy.theta_of(policy.spec)
+        obs = r.normal(size=(N, T, HOPPER_OBS))
+        actions = policy.act(np.repeat(theta[None], N, axis=0), obs, r.normal(size=(N, T, HOPPER_ACT)))
+        weights, mask = r.normal(size=(N, T)), np.ones((N, T), dtype=bool)
+        grad = reinforce_gradient(policy, theta, obs, actions, weights, mask, None)
+
+        def surrogate(t):
+            lp = policy.log_prob(np.repeat(t[None], N, axis=0), obs, actions)
+            return float(np.sum(weights * lp)) / N
+
+        eye = np.eye(theta.size)
+        fd = np.array([(surrogate(theta + 1e-6 * e) - surrogate(theta - 1e-6 * e)) / 2e-6 for e in eye])
+        np.testing.assert_allclose(grad, fd, rtol=1e-5, atol=1e-6 * np.abs(fd).max())
