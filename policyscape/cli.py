@@ -924,20 +924,14 @@ def _check_plane_axes(args: Plane, objective) -> None:
             raise InputError(f"--dense-limit applies to --axes hessian, hessian-top or hessian-bottom, not to random "
                              f"directions (got --dense-limit {args.dense_limit})")
         return
-    from policyscape.objectives.base import DifferentiableObjective
+    from policyscape.runs.landscape import check_hessian_axes
 
-    if args.to:
-        raise InputError(f"--axes {args.axes} spans the plane by Hessian eigenvectors; --to B --to C spans it towards "
-                         "points: give one or the other")
     if args.normalization != "auto":
         raise InputError(f"--normalization {args.normalization} applies to random directions; --axes {args.axes} uses "
                          "unit Hessian eigenvectors: drop --normalization")
-    if not isinstance(objective, DifferentiableObjective):
-        raise InputError(f"--axes {args.axes} needs Hessian eigenvectors, i.e. a differentiable objective (exact "
-                         f"tabular, toy or supervised); {objective.name} is sampled (Monte Carlo) and has none: use "
-                         "--axes random")
     if args.dense_limit is not None and args.dense_limit < 0:
         raise InputError(f"--dense-limit must be >= 0 (0: always Lanczos), got {args.dense_limit}")
+    check_hessian_axes(objective, args.axes, bool(args.to), 2000 if args.dense_limit is None else args.dense_limit)
 
 
 def cmd_perturb(args: Perturb) -> None:

@@ -269,6 +269,24 @@ def _monotone(alphas: np.ndarray, values: np.ndarray, rtol: float = 1e-9) -> boo
     return bool(np.all(np.diff(v) >= -tol) or np.all(np.diff(v) <= tol))
 
 
+def check_hessian_axes(objective: Objective, axes: str, towards: bool, dense_limit) -> None:
+    """A plane spanned by Hessian eigenvectors (``axes`` not "random") needs a differentiable objective, no points
+    to span it towards, and a dense limit >= 0; anything else is an InputError (checked before any work)."""
+    from policyscape.landscape.hessian import HESSIAN_AXES
+
+    if axes not in HESSIAN_AXES:
+        raise InputError(f"axes must be 'random' or one of {', '.join(HESSIAN_AXES)}, got {axes!r}")
+    if towards:
+        raise InputError(f"a plane towards other points (--to) has its own axes; --axes {axes} spans the plane "
+                         "by Hessian eigenvectors instead: give one or the other")
+    if not isinstance(objective, DifferentiableObjective):
+        raise InputError(f"--axes {axes} needs Hessian eigenvectors, i.e. a differentiable objective (exact "
+                         f"tabular, toy or supervised); {objective.name} is sampled (Monte Carlo) and has none: "
+                         "use --axes random")
+    if isinstance(dense_limit, bool) or not isinstance(dense_limit, (int, np.integer)) or dense_limit < 0:
+        raise InputError(f"dense limit must be an integer >= 0 (0: always Lanczos), got {dense_limit!r}")
+
+
 def run_plane(
     objective: Objective,
     at: Point,
@@ -300,19 +318,7 @@ def run_plane(
     theta0 = as_theta_batch(at.theta, objective.num_params, what="theta (--at)")[0]
     axes_info = None
     if axes != "random":
-        from policyscape.landscape.hessian import HESSIAN_AXES
-
-        if axes not in HESSIAN_AXES:
-            raise InputError(f"axes must be 'random' or one of {', '.join(HESSIAN_AXES)}, got {axes!r}")
-        if towards:
-            raise InputError(f"a plane towards other points (--to) has its own axes; --axes {axes} spans the plane "
-                             "by Hessian eigenvectors instead: give one or the other")
-        if not isinstance(objective, DifferentiableObjective):
-            raise InputError(f"--axes {axes} needs Hessian eigenvectors, i.e. a differentiable objective (exact "
-                             f"tabular, toy or supervised); {objective.name} is sampled (Monte Carlo) and has none: "
-                             "use --axes random")
-        if isinstance(dense_limit, bool) or not isinstance(dense_limit, (int, np.integer)) or dense_limit < 0:
-            raise InputError(f"dense limit must be an integer >= 0 (0: always Lanczos), got {dense_limit!r}")
+        check_hessian_axes(objective, axes, bool(towards), dense_limit)
         lo, hi = span or (-1.0, 1.0)
         direction_source = {"axes": axes, "dense_limit": int(dense_limit), "seed": seed}
         d1 = d2 = None  # computed below, once the grid and θ0 are checked
