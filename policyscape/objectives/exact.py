@@ -29,8 +29,9 @@ The hot paths avoid autodiff and recompilation:
       ∂J/∂logits[s,a] = (1 − c) d(s) σ(a|s) (X(s,a) − Σ_b σ(b|s) X(s,b))
 
   with ``d`` and ``V`` from one LAPACK LU factorization of ``I − γ P_π``
-  (``linear_solve.lu_solve_pair``): cheaper than reverse-mode autodiff of the closed form,
-  and it compiles in about half the time of the unrolled elimination.
+  (``linear_solve.lu_solve_pair``) or, in training, two unrolled eliminations
+  (``linear_solve.elimination_solve_pair``, no LAPACK call: the seeds can run on several CPU
+  devices); either is cheaper than reverse-mode autodiff of the closed form.
 """
 
 from __future__ import annotations
@@ -107,15 +108,18 @@ def exact_policy_gradient(
     gamma: float,
     policy: TabularSoftmaxPolicy,
     mix: float,
+    solve_pair: Callable[[jax.Array, jax.Array, jax.Array], tuple[jax.Array, jax.Array]] = lu_solve_pair,
 ) -> tuple[jax.Array, ExactTerms]:
     """``(∇_θ J(θ; τ) [n], terms at θ)`` for one θ by the policy-gradient theorem (module docstring).
 
-    One LU factorization of ``I − γ P_π`` gives both the occupancy ``d`` and the soft values
-    ``V``; ``J = terms.ret + τ · terms.discounted_entropy``. Traceable (``tau`` may be traced);
-    the same gradient as ``jax.grad`` of the closed form to rounding.
+    ``solve_pair(A, b, c) → (A⁻¹ b, A⁻ᵀ c)`` with ``A = I − γ P_π`` gives both the soft values
+    ``V`` and the occupancy ``d``: by default one LU factorization (``linear_solve.lu_solve_pair``);
+    ``linear_solve.elimination_solve_pair`` has no LAPACK call (what training on several CPU
+    devices needs). ``J = terms.ret + τ · terms.discounted_entropy``. Traceable (``tau`` may be
+    traced); the same gradient as ``jax.grad`` of the closed form to rounding.
     """
     log_pi, H, r_pi, M = _policy_quantities(theta, P, R, nonterminal, gamma, policy, mix)
-    V, d = lu_solve_pair(M, r_pi + tau * H, p0)
+    V, d = solve_pair(M, r_pi + tau * H, p0)
     log_sigma = log_pi if mix == 0.0 else policy.log_probs(theta)
     sigma = jnp.exp(log_sigma)
     Q = R + gamma * jnp.einsum("sat,t->sa", P, V)

@@ -25,6 +25,8 @@ arithmetic, is what costs.
 - :func:`map_in_chunks` — ``jax.lax.map`` with a batch size that keeps each chunk's
   matrices in cache (on the 26-state gridworld, 10,000 objectives in chunks of 1,000 run
   about 4× faster than one ``jax.vmap`` over all of them).
+- :func:`elimination_solve_pair` — ``(A⁻¹ b, A⁻ᵀ c)`` by two eliminations, for values: pure XLA
+  (no LAPACK call), which is what lets a compiled loop run on several CPU devices at once (see it).
 - :func:`solve_lu` and :func:`lu_solve_pair` — LAPACK's LU with partial pivoting (one
   ``getrf`` and two ``trsm`` per solve) for any nonsingular ``A``: it compiles in constant
   time (about half the compile time of the elimination at 26 states) and runs within 1.5× of
@@ -46,7 +48,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-__all__ = ["DEFAULT_BATCH_SIZE", "lu_solve_pair", "map_in_chunks", "solve_diagonally_dominant", "solve_lu"]
+__all__ = ["DEFAULT_BATCH_SIZE", "elimination_solve_pair", "lu_solve_pair", "map_in_chunks", "solve_diagonally_dominant",
+           "solve_lu"]
 
 #: Chunk size for :func:`map_in_chunks`, tuned on the 26-state gridworld (2-core CPU):
 #: 500–2,000 are equally good, 5,000 or one vmap over 10,000 is 3–4× slower.
@@ -57,12 +60,14 @@ DEFAULT_BATCH_SIZE = 1000
 UNROLL_LIMIT = 128
 
 
+@jax.jit
 def _gauss_jordan(A: jax.Array, b: jax.Array) -> jax.Array:
     """Gauss–Jordan elimination without pivoting: ``A [S, S]``, ``b [S]`` → ``x [S]``.
 
     The pivot is always ``M[0, 0]``: each step drops the pivot column and moves the scaled
     pivot row to the bottom, so after ``S`` steps the rows are back in their original order
-    and ``M`` is the single column ``x``. The loop is unrolled (``S`` static steps).
+    and ``M`` is the single column ``x``. The loop is unrolled (``S`` static steps); being a
+    ``jax.jit`` function, it is traced once per shape however often a computation solves.
     """
     M = jnp.concatenate([A, b[:, None]], axis=1)  # [S, S + 1]
     for _ in range(A.shape[0]):
@@ -141,8 +146,9 @@ def lu_solve_pair(A: jax.Array, b: jax.Array, c: jax.Array) -> tuple[jax.Array, 
     With ``A[perm] = L U``: ``A x = b`` is ``L U x = b[perm]``, and ``Aᵀ y = c`` is
     ``Uᵀ Lᵀ y[perm] = c``. Four triangular solves, one ``getrf``. (Two independent LAPACK
     solves in one compiled loop, ``jnp.linalg.solve(A, b)`` and ``jnp.linalg.solve(A.T, c)``,
-    intermittently hung XLA's CPU runtime in our tests with jax 0.10.2; one factorization
-    per instance did not.)
+    intermittently hung XLA's CPU runtime in our tests with jax 0.10.2 — two batched ``getrf``
+    at once, each waiting on the thread pool the other holds (see :func:`elimination_solve_pair`);
+    one factorization per instance did not.)
     """
     if A.ndim != 2 or A.shape[0] != A.shape[1] or b.shape != A.shape[:1] or c.shape != A.shape[:1]:
         raise ValueError(f"expected A [S, S], b [S] and c [S], got {A.shape}, {b.shape} and {c.shape}")
@@ -151,3 +157,22 @@ def lu_solve_pair(A: jax.Array, b: jax.Array, c: jax.Array) -> tuple[jax.Array, 
     w = _triangular(lu, _triangular(lu, c, lower=False, transpose=True), lower=True, transpose=True)
     y = jnp.zeros_like(w).at[perm].set(w)
     return x, y
+
+
+def elimination_solve_pair(A: jax.Array, b: jax.Array, c: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """``(A⁻¹ b, A⁻ᵀ c)`` for one strictly diagonally dominant ``A [S, S]`` and ``b, c [S]``, for values.
+
+    Two Gauss–Jordan eliminations (of ``A`` and of ``Aᵀ``, both diagonally dominant: module
+    docstring), unrolled, so the compiled code has no LAPACK custom call. That matters on the CPU
+    with several devices: jaxlib's batched LAPACK kernels (``getrf`` of a batch of θ) split the
+    batch over XLA's thread pool and wait for it from inside that pool, and two devices doing so
+    at once deadlock the pool (jaxlib 0.10.2; observed with two CPU devices and batched
+    :func:`lu_solve_pair`). Plain XLA kernels never wait on the pool. It compiles in about twice
+    the time of :func:`lu_solve_pair` and runs slightly faster at 26 states. Above
+    :data:`UNROLL_LIMIT` states this is :func:`lu_solve_pair`.
+    """
+    if A.ndim != 2 or A.shape[0] != A.shape[1] or b.shape != A.shape[:1] or c.shape != A.shape[:1]:
+        raise ValueError(f"expected A [S, S], b [S] and c [S], got {A.shape}, {b.shape} and {c.shape}")
+    if A.shape[0] > UNROLL_LIMIT:
+        return lu_solve_pair(A, b, c)
+    return _gauss_jordan(A, b), _gauss_jordan(A.T, c)

@@ -7,8 +7,10 @@ seeds). The entropy weight decays multiplicatively: ``τ_t = τ_0 · decay^t`` a
 ``t = 0, 1, …``.
 
 The gradient is the policy-gradient theorem's (``objectives.exact.exact_policy_gradient``:
-one LU factorization of ``I − γ P_π`` per θ gives the occupancy and the soft values), which
-equals autodiff of the closed form to rounding and costs less. Updates run in a compiled
+two eliminations of ``I − γ P_π`` per θ give the occupancy and the soft values), which
+equals autodiff of the closed form to rounding and costs less. The loop has no LAPACK call
+(``linear_solve.elimination_solve_pair``), so with several JAX devices the seeds are split
+over them (:func:`seed_sharding`): ``policyscape train --exact`` trains on every core. Updates run in a compiled
 loop, one call per segment between checkpoints; the compiled segment is module-level and
 takes the MDP, τ schedule, learning rate and segment length as arguments, so it compiles
 once per (shapes, mixing coefficient, optimizer, checkpoint interval) for the whole process,
@@ -128,6 +130,27 @@ def _metrics(terms, tau) -> dict[str, jax.Array]:
     return {"return": terms.ret, "value": value, "entropy": terms.discounted_entropy, "mean_entropy": terms.mean_entropy}
 
 
+def seed_sharding(num_seeds: int, num_states: int) -> "jax.sharding.Sharding | None":
+    """Where the training loop keeps θ [K, n]: its rows (seeds) split evenly over JAX's local devices
+    when there are several and K is a multiple of their number; else None (the default device).
+
+    Seeds are independent, so the compiled loop runs on each device's rows with no communication, and
+    the numbers are the same on one device or several (tests). On the CPU, JAX has one device unless
+    told otherwise (``jax_num_cpu_devices``; the ``train`` command asks for one per core): the devices
+    then share the cores. Only loops without LAPACK calls are split, i.e. up to
+    ``linear_solve.UNROLL_LIMIT`` states (``linear_solve.elimination_solve_pair`` says why).
+    """
+    import jax
+
+    from policyscape.objectives.linear_solve import UNROLL_LIMIT
+
+    devices = jax.local_devices()
+    if len(devices) < 2 or num_seeds % len(devices) or num_states > UNROLL_LIMIT:
+        return None
+    mesh = jax.sharding.Mesh(np.array(devices), ("seed",))
+    return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("seed"))
+
+
 @functools.cache
 def _segment_fn():
     """The jit-compiled :func:`_segment` (built on first use; its compilation cache lives as long as the process)."""
@@ -147,11 +170,12 @@ def _segment(params, opt_state, taus, num_updates, final_tau, lr, P, R, p0, nont
     import jax.numpy as jnp
 
     from policyscape.objectives.exact import exact_policy_gradient, exact_terms
-    from policyscape.objectives.linear_solve import solve_lu
+    from policyscape.objectives.linear_solve import elimination_solve_pair
 
     opt = OPTIMIZERS[optimizer](lr)
     grad_fn = jax.vmap(
-        lambda th, tau: exact_policy_gradient(th, tau, P, R, p0, nonterminal, gamma, policy, mix), in_axes=(0, None)
+        lambda th, tau: exact_policy_gradient(th, tau, P, R, p0, nonterminal, gamma, policy, mix,
+                                              solve_pair=elimination_solve_pair), in_axes=(0, None)
     )
     K = params.shape[0]
     buffers = {k: jnp.zeros((taus.shape[0], K), params.dtype) for k in CURVE_NAMES if k != "tau"}
@@ -166,7 +190,7 @@ def _segment(params, opt_state, taus, num_updates, final_tau, lr, P, R, p0, nont
         return params, opt_state, buffers
 
     params, opt_state, buffers = jax.lax.fori_loop(0, num_updates, body, (params, opt_state, buffers))
-    final_terms = jax.vmap(lambda th: exact_terms(th, P, R, p0, nonterminal, gamma, policy, mix, solve=solve_lu))(params)
+    final_terms = jax.vmap(lambda th: exact_terms(th, P, R, p0, nonterminal, gamma, policy, mix))(params)
     return params, opt_state, buffers, _metrics(final_terms, final_tau)
 
 
@@ -226,10 +250,15 @@ def _train(objective, config, progress, on_segment, while_computing, resume=None
 
     checkpoints = {0: init}
     pieces: list[dict[str, np.ndarray]] = []
-    params = jax.device_put(init)  # a copy to the device, nothing to compile (jnp.asarray compiles one)
+    sharding = seed_sharding(config.seeds, objective.mdp.num_states)
+    params = jax.device_put(init, sharding)  # a copy to the device(s), nothing to compile (jnp.asarray compiles one)
     opt_state = optimizer.init(params)
+    if sharding is not None:  # laid out as the loop returns it, or the second segment compiles again
+        replicated = jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec())
+        opt_state = jax.device_put(opt_state, jax.tree_util.tree_map(
+            lambda leaf: sharding if leaf.shape[:1] == (config.seeds,) else replicated, opt_state))
     if resume is not None:  # go on from the state saved after update ``resume.update`` (a segment's end)
-        params, opt_state = jax.device_put(resume.params), restore_opt_state(opt_state, resume.opt_leaves)
+        params, opt_state = jax.device_put(resume.params, sharding), restore_opt_state(opt_state, resume.opt_leaves)
         checkpoints = {u: np.array(v) for u, v in resume.checkpoints.items()}
         pieces.append({k: np.array(resume.curves[k]) for k in CURVE_NAMES if k != "tau"})
         starts, ends = zip(*[(a, b) for a, b in zip(starts, ends) if a >= resume.update])

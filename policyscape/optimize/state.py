@@ -68,10 +68,10 @@ def opt_leaves(opt_state) -> list[np.ndarray]:
 def restore_opt_state(template, leaves: list[np.ndarray]):
     """The optax state with ``template``'s structure (``optimizer.init(θ)``) and the saved ``leaves``."""
     import jax
-    import jax.numpy as jnp
 
     flat, treedef = jax.tree_util.tree_flatten(template)
     if len(flat) != len(leaves) or any(np.shape(a) != np.shape(b) for a, b in zip(flat, leaves)):
         raise InputError(f"the saved optimizer state ({len(leaves)} arrays) does not fit this configuration's "
                          f"optimizer ({len(flat)} arrays); expected the state of the same run")
-    return jax.tree_util.tree_unflatten(treedef, [jnp.asarray(leaf, dtype=ref.dtype) for ref, leaf in zip(flat, leaves)])
+    return jax.tree_util.tree_unflatten(
+        treedef, [jax.device_put(np.asarray(leaf, dtype=ref.dtype), ref.sharding) for ref, leaf in zip(flat, leaves)])
