@@ -569,11 +569,19 @@ def cmd_train(args: Train) -> None:
         make_tabular(args.env)  # raises the unknown-id error with suggestions
     config = ExactTrainConfig(**{f.name: getattr(args, f.name) for f in fields(ExactTrainConfig) if f.name != "lr"},
                               lr=lrs[0])
-    summary = run_exact_training(args.env, config, args.out, show_progress=args.progress,
-                                 while_computing=_import_plots)  # matplotlib loads while JAX computes
-    from policyscape.plots.training import plot_training_run
+    config.validate()
+    if use_cpu_cores(config.seeds) > 1:  # the seeds train on every core; matplotlib loads in a process of its own
+        from policyscape.plots.process import FigureProcess
 
-    plot_training_run(args.out)  # figures are drawn from the saved run
+        with FigureProcess() as figures:
+            summary = run_exact_training(args.env, config, args.out, show_progress=args.progress)
+            figures.draw(args.out)  # from the saved run
+    else:
+        summary = run_exact_training(args.env, config, args.out, show_progress=args.progress,
+                                     while_computing=_import_plots)  # matplotlib loads while JAX computes
+        from policyscape.plots.training import plot_training_run
+
+        plot_training_run(args.out)  # figures are drawn from the saved run
     print(
         f"{summary['frac_optimal']:.1%} of {summary['seeds']} seeds within {summary['optimal_tolerance']:g} "
         f"of the optimal return {summary['optimal_value']:.6g} (mean final return {summary['mean_final_return']:.4f})"
@@ -1316,6 +1324,35 @@ def use_compilation_cache() -> Path | None:
     return path
 
 
+#: Set by :func:`main` in the command-line process: settings that are JAX's process-wide (device count) are
+#: made only there, never for a Python caller of ``main(argv)``.
+_COMMAND_LINE_PROCESS = False
+
+
+def use_cpu_cores(num_seeds: int) -> int:
+    """Give JAX as many CPU devices as this process has cores, for exact training → the devices asked for.
+
+    ``train --exact`` splits its seeds evenly over JAX's devices (``optimize.exact_pg.seed_sharding``),
+    one core each; JAX's CPU backend has one device unless ``jax_num_cpu_devices`` says otherwise
+    before it starts. The count is the largest divisor of ``num_seeds`` that is at most the usable cores.
+    Only in the command-line process and before JAX is imported (``JAX_NUM_CPU_DEVICES``, which a
+    user's own setting overrides); otherwise nothing changes and 1 is returned.
+    """
+    if not _COMMAND_LINE_PROCESS or "jax" in sys.modules or "JAX_NUM_CPU_DEVICES" in os.environ:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    devices = cpu_devices_for(num_seeds, cores)
+    if devices > 1:
+        os.environ["JAX_NUM_CPU_DEVICES"] = str(devices)
+    return devices
+
+
+def cpu_devices_for(num_seeds: int, cores: int) -> int:
+    """The largest divisor of ``num_seeds`` that is at most ``cores`` (at least 1): 64 seeds on 2 cores → 2,
+    5 seeds on 2 cores → 1, 30 seeds on 16 cores → 15."""
+    return max(d for d in range(1, max(1, min(cores, num_seeds)) + 1) if num_seeds % d == 0)
+
+
 #: The command-line process collects no garbage for its first seconds (start-up: imports, tracing), then
 #: freezes what start-up made (gc.freeze) and collects as usual; see :func:`collect_garbage_after_startup`.
 STARTUP_GC_SECONDS = 10.0
@@ -1354,8 +1391,10 @@ def main(argv: list[str] | None = None) -> int:
     and a collector that skips start-up (:func:`collect_garbage_after_startup`); ``main(argv)`` changes
     neither for its caller.
     """
+    global _COMMAND_LINE_PROCESS
     if argv is not None:
         return _run(argv)
+    _COMMAND_LINE_PROCESS = True
     use_compilation_cache()
     timer = collect_garbage_after_startup()
     try:

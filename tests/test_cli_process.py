@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import jax
+import numpy as np
 
 from policyscape import cli
 
@@ -77,3 +78,39 @@ def test_main_called_from_python_leaves_the_collector_alone(tmp_path):
     assert gc.isenabled()
     assert cli.main(["envs"]) == 0
     assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_cpu_devices_for_divides_the_seeds_evenly():
+    assert [cli.cpu_devices_for(k, c) for k, c in [(64, 2), (5, 2), (30, 16), (1, 8), (64, 1), (7, 7), (12, 5)]] == \
+        [2, 1, 15, 1, 1, 7, 4]
+
+
+def test_main_called_from_python_leaves_the_device_count_alone(monkeypatch):
+    monkeypatch.delenv("JAX_NUM_CPU_DEVICES", raising=False)
+    assert cli.use_cpu_cores(64) == 1  # not the command-line process (and JAX is imported here anyway)
+    assert "JAX_NUM_CPU_DEVICES" not in os.environ
+
+
+def test_command_line_trains_on_every_core_with_the_numbers_of_one_device(tmp_path):
+    """On a machine with several cores the command splits the seeds over CPU devices; its curves are
+    those of one device to rounding (the seeds are independent; only XLA's vectorization differs)."""
+    if len(os.sched_getaffinity(0)) < 2:
+        import pytest
+
+        pytest.skip("one core: the command keeps one device")
+    code = ("import os, sys; from policyscape import cli; cli._COMMAND_LINE_PROCESS = True; "
+            "n = cli.use_cpu_cores(4); import jax; print(n, len(jax.devices()))")
+    env = {k: v for k, v in os.environ.items() if k != "JAX_NUM_CPU_DEVICES"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    asked, devices = map(int, proc.stdout.split())
+    assert asked == devices == cli.cpu_devices_for(4, len(os.sched_getaffinity(0))) > 1
+    _train(tmp_path / "split", "off", tmp_path)
+    _train(tmp_path / "one", "off", tmp_path, JAX_NUM_CPU_DEVICES="1")
+    from policyscape.files import SavedRun
+
+    a, b = SavedRun(tmp_path / "split").read_csv("curves.csv"), SavedRun(tmp_path / "one").read_csv("curves.csv")
+    for name in a:
+        np.testing.assert_allclose(a[name], b[name], rtol=1e-12, atol=1e-14)
+    for figure in ("learning_curves.png", "final_returns.png"):
+        assert (tmp_path / "split" / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

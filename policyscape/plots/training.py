@@ -57,10 +57,14 @@ def plot_final_returns(run: SavedRun, summary: dict) -> Path:
 
 
 def plot_training_run(path: Path | str) -> list[Path]:
-    """Redraw every figure of a training run directory from its saved files."""
+    """Redraw every figure of a training run directory from its saved files (:data:`TRAINING_FIGURES`)."""
     run = SavedRun(path)
     summary = run.read_json("summary.json")
-    return [plot_learning_curves(run, summary), plot_final_returns(run, summary)]
+    return [plot(run, summary) for plot in TRAINING_FIGURES]
+
+
+#: The figures of an exact training run, each ``plot(run, summary) → path``.
+TRAINING_FIGURES = (plot_learning_curves, plot_final_returns)
 
 
 def plot_reinforce_run(path: Path | str) -> list[Path]:
