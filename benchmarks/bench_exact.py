@@ -13,6 +13,8 @@
    the ratio is of the medians (target <= 1/3). The command gets a JAX compilation cache of its
    own (``POLICYSCAPE_JAX_CACHE``, a temporary directory): the first repetition compiles and is
    reported apart (``cold``), the others find the cache as a second run on a user's machine does.
+   The command trains on one JAX CPU device per core and draws its figures in a figure process
+   (README, "Benchmarks"); the numpy loop runs on one core, as a per-seed loop does.
 
     python benchmarks/bench_exact.py [--quick] [--command-only] [--repeats N]
 
