@@ -74,6 +74,17 @@ def _config_differences(old: dict, new: dict, prefix: str = "") -> list[str]:
     return diffs
 
 
+def _left_by_a_killed_start(name: str) -> bool:
+    """Whether a file of a directory without config.json is what a process killed while creating the run
+    leaves: the lock, :func:`check_writable`'s probe, or an atomic write's temporary file (``.NAME.*.tmp``,
+    ``files.atomic_write_bytes``). Such a directory is taken as new, not refused as another run's."""
+    return name == LOCK_FILE or name.startswith(WRITE_PROBE_PREFIX) or (name.startswith(".") and name.endswith(".tmp"))
+
+
+#: Prefix of :func:`check_writable`'s probe file.
+WRITE_PROBE_PREFIX = ".write-probe."
+
+
 def check_writable(path: Path, min_free_bytes: int | None = None) -> None:
     """Refuse (InputError) a directory this process cannot write a file into, or with too little free space.
 
@@ -83,7 +94,7 @@ def check_writable(path: Path, min_free_bytes: int | None = None) -> None:
     """
     min_free = MIN_FREE_BYTES if min_free_bytes is None else min_free_bytes
     try:
-        fd, probe = tempfile.mkstemp(dir=path, prefix=".write-probe.")
+        fd, probe = tempfile.mkstemp(dir=path, prefix=WRITE_PROBE_PREFIX)
         try:
             os.write(fd, b"probe\n")
             os.fsync(fd)
@@ -108,7 +119,7 @@ class RunDir(SavedRun):
             raise InputError(f"output path {str(self.path)!r} exists and is not a directory")
         recorded = self.read_config()
         if recorded is None:
-            if self.path.exists() and any(p.name != LOCK_FILE for p in self.path.iterdir()):
+            if self.path.exists() and any(not _left_by_a_killed_start(p.name) for p in self.path.iterdir()):
                 raise InputError(
                     f"output directory {str(self.path)!r} is not empty and holds no {CONFIG_FILE}; "
                     "expected a new directory or one made by the same policyscape command"

@@ -43,6 +43,21 @@ def test_rundir_refuses_other_config(tmp_path):
         RunDir(tmp_path / "other").create({})
 
 
+def test_rundir_left_by_a_process_killed_while_creating_it_is_taken_as_new(tmp_path):
+    """A worker killed between mkdir and config.json (a sweep's pool breaking) leaves the lock, the write probe
+    or an atomic write's temporary file: the run starts there, not refused as another run's directory."""
+    run = tmp_path / "r"
+    run.mkdir()
+    for name in (".lock", ".write-probe.k2j3", ".config.json.a8f3.tmp"):
+        (run / name).write_text("")
+    RunDir(run).create({"a": 1})
+    assert RunDir(run).read_config() == {"a": 1}
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "tmp").write_text("")  # not one of ours
+    with pytest.raises(InputError, match="not empty and holds no config.json"):
+        RunDir(tmp_path / "s").create({})
+
+
 def test_cli_train_evaluate_plot(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["train", "--exact", "--seeds", "4", "--updates", "60", "--lr", "0.5", "--checkpoint-every", "30",
