@@ -8,7 +8,7 @@ import pytest
 
 from policyscape.errors import InputError
 from policyscape.optimize.exact_pg import ExactTrainConfig
-from policyscape.plots.process import FigureProcess, draw_training_figures
+from policyscape.plots.process import FigureProcess
 from policyscape.runs.training import run_exact_training
 
 ENV = "policyscape/SymmetricGridworld-v0"
@@ -43,9 +43,19 @@ def test_figure_process_draws_what_plot_draws(run_dir, tmp_path):
 
 
 def test_figures_drawn_side_by_side_equal_one_after_the_other(run_dir, tmp_path):
-    copy = tmp_path / "copy"
-    shutil.copytree(run_dir, copy)
-    assert [p.name for p in draw_training_figures(copy)] == FIGURES
+    """draw_training_figures forks, so it runs in a process without threads (as in the figure process),
+    not in this one (JAX's threads)."""
+    from policyscape.plots.training import plot_training_run
+
+    forked, plain = tmp_path / "forked", tmp_path / "plain"
+    shutil.copytree(run_dir, forked)
+    shutil.copytree(run_dir, plain)
+    code = "import sys; from policyscape.plots.process import draw_training_figures as d; print(*d(sys.argv[1]))"
+    proc = subprocess.run([sys.executable, "-c", code, str(forked)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == [str(forked / name) for name in FIGURES]
+    plot_training_run(plain)
+    assert _figure_bytes(forked) == _figure_bytes(plain)
 
 
 def test_closed_without_drawing_draws_nothing(tmp_path):

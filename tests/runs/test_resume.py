@@ -115,9 +115,10 @@ def test_sigint_stops_cleanly_and_resumes(tmp_path):
         _, err = proc.communicate(timeout=60)
         pytest.fail(f"could not interrupt the run: it exited with {proc.returncode} after writing {_rows(points)} "
                     f"rows (expected it still running once 5 of 2401 rows were written); stderr: {err[-2000:]}")
-    _, err = proc.communicate(timeout=120)
+    out_text, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, (f"interrupted after {interrupted_at} of 2401 rows, exit code "
-                                    f"{proc.returncode}; stderr: {err[-2000:]}")
+                                    f"{proc.returncode}, {_rows(points)} rows at exit; stderr: {err[-2000:]}; "
+                                    f"stdout: {out_text[-500:]}")
     assert "Run the same command again to resume" in err
     assert 0 < _rows(points) < 2401
     assert subprocess.run(_perturb_cmd(out), capture_output=True).returncode == 0
