@@ -31,7 +31,8 @@ from policyscape.optimize.exact_pg import ExactTrainConfig
 class Train(ExactTrainConfig):
     """Train policies: exact policy gradient on a tabular MDP (--exact), or REINFORCE on any Gymnasium id.
 
-    Exact: linear softmax over states, many seeds at once. REINFORCE (Hopper-v5, CartPole-v1, …): linear
+    Exact: linear softmax over states, many seeds at once, split over every core (one JAX CPU device per core;
+    JAX_NUM_CPU_DEVICES=1 keeps one; the numbers agree to rounding). REINFORCE (Hopper-v5, CartPole-v1, …): linear
     Gaussian policy with fixed --sigma (or --policy-kind), returns-to-go standardized over the batch.
     Writes curves.csv, checkpoints/*.npz, final.npz, summary.json and figures to --out. A killed run
     started again with the same flags resumes from its last checkpoint (same results).
