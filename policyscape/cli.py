@@ -1325,6 +1325,20 @@ def use_compilation_cache() -> Path | None:
     return path
 
 
+def accept_interrupts() -> None:
+    """Unblock SIGINT in this thread (the command-line process's main thread, before it starts any other).
+
+    A process starts with its parent's signal mask: a parent that had SIGINT blocked when it started the
+    command (a test runner or job launcher whose libraries block signals in their threads) would leave
+    Ctrl-C pending forever, and a run meant to stop after its last finished chunk (exit 130) would go on
+    to the end. An inherited *ignored* SIGINT (``cmd &`` in a non-interactive shell) is left as it is.
+    """
+    import signal
+
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 #: Set by :func:`main` in the command-line process: settings that are JAX's process-wide (device count) are
 #: made only there, never for a Python caller of ``main(argv)``.
 _COMMAND_LINE_PROCESS = False
@@ -1396,6 +1410,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv is not None:
         return _run(argv)
     _COMMAND_LINE_PROCESS = True
+    accept_interrupts()
     use_compilation_cache()
     timer = collect_garbage_after_startup()
     try:

@@ -114,3 +114,25 @@ def test_command_line_trains_on_every_core_with_the_numbers_of_one_device(tmp_pa
         np.testing.assert_allclose(a[name], b[name], rtol=1e-12, atol=1e-14)
     for figure in ("learning_curves.png", "final_returns.png"):
         assert (tmp_path / "split" / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_command_line_stops_on_sigint_even_when_started_with_it_blocked(tmp_path):
+    """A parent that starts the command with SIGINT blocked in its mask (inherited through exec) must not make
+    Ctrl-C a no-op: main() unblocks it, so a perturb stops after its last finished chunk with exit 130."""
+    import signal
+    import time
+
+    cmd = [sys.executable, "-m", "policyscape.cli", "perturb", "--env", "toy/goodfellow", "--at", "0.3,-0.2",
+           "--directions", "2000", "--chunk-size", "1", "--out", str(tmp_path / "run"), "--no-progress"]
+    starter = ("import os, signal, sys; signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}); "
+               "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])")
+    proc = subprocess.Popen([sys.executable, "-c", starter, *cmd[1:]], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    points = tmp_path / "run" / "points" / "perturb.csv"
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None and not (points.exists() and points.read_text().count("\n") > 5):
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    assert "Run the same command again to resume" in err

@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -93,6 +94,15 @@ def _rows(points) -> int:
     return points.read_text().count("\n") - 1 if points.exists() else 0
 
 
+def _signal_state(pid: int) -> dict[str, str]:
+    """SigBlk/SigIgn/SigCgt of a process (Linux ``/proc``; empty elsewhere), for failure messages."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return {}
+    return {line.split(":")[0]: line.split()[1] for line in lines if line.startswith(("SigBlk", "SigIgn", "SigCgt"))}
+
+
 def test_sigint_stops_cleanly_and_resumes(tmp_path):
     """SIGINT once the first chunks are on disk: the run stops with 130 and resumes to the clean rows.
 
@@ -107,6 +117,7 @@ def test_sigint_stops_cleanly_and_resumes(tmp_path):
     while time.time() < deadline and proc.poll() is None:
         if _rows(points) >= 5:
             interrupted_at = _rows(points)
+            signals = _signal_state(proc.pid)
             proc.send_signal(signal.SIGINT)
             break
         time.sleep(0.005)
@@ -118,7 +129,7 @@ def test_sigint_stops_cleanly_and_resumes(tmp_path):
     out_text, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, (f"interrupted after {interrupted_at} of 2401 rows, exit code "
                                     f"{proc.returncode}, {_rows(points)} rows at exit; stderr: {err[-2000:]}; "
-                                    f"stdout: {out_text[-500:]}")
+                                    f"stdout: {out_text[-500:]}; the run's signal state when signalled: {signals}")
     assert "Run the same command again to resume" in err
     assert 0 < _rows(points) < 2401
     assert subprocess.run(_perturb_cmd(out), capture_output=True).returncode == 0
