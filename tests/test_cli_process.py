@@ -124,7 +124,8 @@ def test_command_line_stops_on_sigint_even_when_started_with_it_blocked(tmp_path
 
     cmd = [sys.executable, "-m", "policyscape.cli", "perturb", "--env", "toy/goodfellow", "--at", "0.3,-0.2",
            "--directions", "2000", "--chunk-size", "1", "--out", str(tmp_path / "run"), "--no-progress"]
-    starter = ("import os, signal, sys; signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}); "
+    starter = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "  # (not ignored: cmd & …)
+               "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}); "
                "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])")
     proc = subprocess.Popen([sys.executable, "-c", starter, *cmd[1:]], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)

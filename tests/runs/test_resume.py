@@ -94,6 +94,16 @@ def _rows(points) -> int:
     return points.read_text().count("\n") - 1 if points.exists() else 0
 
 
+#: Runs ``argv[1:]`` with SIGINT's default action: a test runner started in the background of a non-interactive
+#: shell (``cmd &``) has SIGINT ignored, and an ignored signal stays ignored through fork and exec.
+DEFAULT_SIGINT = "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])"
+
+
+def with_default_sigint(cmd: list[str]) -> list[str]:
+    """``cmd`` (an executable and its arguments) started with SIGINT's default action, whatever this process has."""
+    return [sys.executable, "-c", DEFAULT_SIGINT, *cmd]
+
+
 def _signal_state(pid: int) -> dict[str, str]:
     """SigBlk/SigIgn/SigCgt of a process (Linux ``/proc``; empty elsewhere), for failure messages."""
     try:
@@ -110,7 +120,8 @@ def test_sigint_stops_cleanly_and_resumes(tmp_path):
     it cannot finish first; a run that does, or never starts writing, fails the test.
     """
     out, clean = tmp_path / "interrupted", tmp_path / "clean"
-    proc = subprocess.Popen(_perturb_cmd(out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(with_default_sigint(_perturb_cmd(out)), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
     points = out / "points" / "perturb.csv"
     deadline = time.time() + 300
     interrupted_at = None
