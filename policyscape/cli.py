@@ -570,7 +570,7 @@ def cmd_train(args: Train) -> None:
         make_tabular(args.env)  # raises the unknown-id error with suggestions
     config = ExactTrainConfig(**{f.name: getattr(args, f.name) for f in fields(ExactTrainConfig) if f.name != "lr"},
                               lr=lrs[0])
-    config.validate()
+    config.validate()  # bad flags are refused before a figure process starts
     if use_cpu_cores(config.seeds) > 1:  # the seeds train on every core; matplotlib loads in a process of its own
         from policyscape.plots.process import FigureProcess
 

@@ -43,10 +43,20 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
+#: Suffix of :func:`atomic_write_bytes`'s temporary files (``.NAME.XXXX.tmp``).
+PARTIAL_WRITE_SUFFIX = ".tmp"
+
+
+def is_partial_write(name: str) -> bool:
+    """Whether a file name is one of :func:`atomic_write_bytes`'s temporary files (a process killed mid-write
+    leaves it behind)."""
+    return name.startswith(".") and name.endswith(PARTIAL_WRITE_SUFFIX)
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same directory and a rename."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=PARTIAL_WRITE_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

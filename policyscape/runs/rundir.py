@@ -27,7 +27,15 @@ from typing import Any
 import numpy as np
 
 from policyscape.errors import InputError
-from policyscape.files import CONFIG_FILE, SavedRun, atomic_write_bytes, csv_columns_text, csv_text, to_json
+from policyscape.files import (
+    CONFIG_FILE,
+    SavedRun,
+    atomic_write_bytes,
+    csv_columns_text,
+    csv_text,
+    is_partial_write,
+    to_json,
+)
 
 __all__ = ["CONFIG_FILE", "LOCK_FILE", "MIN_FREE_BYTES", "RunDir", "atomic_write_bytes", "check_writable", "to_json"]
 
@@ -74,15 +82,15 @@ def _config_differences(old: dict, new: dict, prefix: str = "") -> list[str]:
     return diffs
 
 
-def _left_by_a_killed_start(name: str) -> bool:
-    """Whether a file of a directory without config.json is what a process killed while creating the run
-    leaves: the lock, :func:`check_writable`'s probe, or an atomic write's temporary file (``.NAME.*.tmp``,
-    ``files.atomic_write_bytes``). Such a directory is taken as new, not refused as another run's."""
-    return name == LOCK_FILE or name.startswith(WRITE_PROBE_PREFIX) or (name.startswith(".") and name.endswith(".tmp"))
-
-
 #: Prefix of :func:`check_writable`'s probe file.
 WRITE_PROBE_PREFIX = ".write-probe."
+
+
+def _left_by_a_killed_start(name: str) -> bool:
+    """Whether a file of a directory without config.json is what a process killed while creating the run
+    leaves: the lock, :func:`check_writable`'s probe, or an atomic write's temporary file
+    (``files.is_partial_write``). Such a directory is taken as new, not refused as another run's."""
+    return name == LOCK_FILE or name.startswith(WRITE_PROBE_PREFIX) or is_partial_write(name)
 
 
 def check_writable(path: Path, min_free_bytes: int | None = None) -> None:
